@@ -1,0 +1,20 @@
+// Pluggable log sink. Off by default; ZEROBUFFER_LOG_LEVEL=trace|debug|info|warn|error enables
+// the default sink (standard error). Nothing is logged on the per-frame path.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+namespace zerobuffer {
+
+enum class LogLevel { trace = 0, debug, info, warn, error, off };
+
+using LogSink = std::function<void(LogLevel, std::string_view message)>;
+
+// Replaces the sink (nullptr restores the default standard-error sink). Thread-safe.
+void set_log_sink(LogSink sink);
+void set_log_level(LogLevel level);
+LogLevel log_level() noexcept;
+const char* to_string(LogLevel level) noexcept;
+
+}  // namespace zerobuffer

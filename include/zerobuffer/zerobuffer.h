@@ -1,0 +1,13 @@
+// Umbrella header: everything a zerobuffer user needs.
+#pragma once
+
+#include "zerobuffer/config.h"
+#include "zerobuffer/duplex.h"
+#include "zerobuffer/exceptions.h"
+#include "zerobuffer/frame.h"
+#include "zerobuffer/health.h"
+#include "zerobuffer/log.h"
+#include "zerobuffer/protocol.h"
+#include "zerobuffer/reader.h"
+#include "zerobuffer/version.h"
+#include "zerobuffer/writer.h"
