@@ -131,6 +131,9 @@ using InitHandler = std::function<void(std::span<const std::byte> metadata)>;
 using RequestHandler = std::function<void(const Frame& request, Writer& response)>;
 
 class ResponseWriter;
+namespace detail {
+struct ResponseWriterAccess;
+}
 // Handler usable in both modes; required for ThreadPool mode. Name the parameter types
 // explicitly in lambdas (a generic `auto&` lambda is ambiguous between the two overloads).
 using PooledRequestHandler = std::function<void(const Frame& request, ResponseWriter& response)>;
@@ -146,8 +149,9 @@ public:
     ResponseWriter& operator=(const ResponseWriter&) = delete;
 
     // Adds one response frame. Throws InvalidFrameSizeException (size 0), FrameTooLargeException
-    // (16 + size > the client's response ring), UsageException (a frame buffer is pending).
-    // SingleThread mode: may block while the response ring is full, and throws what
+    // (16 + size > the client's response ring), UsageException (a frame buffer is pending; or,
+    // under ResponsePolicy::ExactlyOne, a second frame for the same request: it is refused
+    // before it reaches the wire, so the pairing is kept). SingleThread mode: may block while the response ring is full, and throws what
     // Writer::write_frame throws (BufferFullException, ReaderDeadException).
     void write_frame(std::span<const std::byte> data);
     void write_frame(const void* data, std::size_t size);
@@ -164,14 +168,15 @@ public:
     std::size_t max_frame_size() const noexcept { return max_frame_; }
 
 private:
-    friend class DuplexServerCore;
-    ResponseWriter(Writer* direct, std::size_t max_frame, std::string_view channel) noexcept
-        : direct_(direct), max_frame_(max_frame), channel_(channel) {}
+    friend struct detail::ResponseWriterAccess;
+    ResponseWriter(Writer* direct, std::size_t max_frame, std::string_view channel, bool exactly_one) noexcept
+        : direct_(direct), max_frame_(max_frame), channel_(channel), exactly_one_(exactly_one) {}
     void check_size(std::size_t size) const;
 
     Writer* direct_;                                  // SingleThread: the real response Writer
     std::size_t max_frame_;
     std::string_view channel_;
+    bool exactly_one_;
     std::vector<std::vector<std::byte>> staged_;      // ThreadPool: the staged response frames
     std::vector<std::byte> pending_;
     bool has_pending_ = false;
@@ -269,8 +274,8 @@ struct DuplexClientOptions {
 
 // A client of channel CH. Owns CH_response (removed on close), writes requests into CH_request.
 //
-// Thread safety: not thread-safe; use from one thread at a time (is_server_connected and the
-// counters may be called from any thread). Frames returned by receive_response may be released
+// Thread safety: not thread-safe; use from one thread at a time (only pending_responses() and
+// reconnects() may be called from any thread). Frames returned by receive_response may be released
 // from any thread, in any order, even after the client is closed.
 //
 // Reconnection. The client notices that the server went away (stopped, restarted, crashed, or

@@ -1,0 +1,207 @@
+// Death and departure of the peer: detected within 250 ms, without a syscall per frame.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include <unistd.h>
+
+#include "test_support.h"
+#include "zerobuffer/zerobuffer.h"
+
+namespace zerobuffer {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using test::Child;
+using test::Latch;
+
+BufferConfig ring(std::size_t payload) {
+    BufferConfig c;
+    c.metadata_size = 0;
+    c.payload_size = payload;
+    return c;
+}
+
+// Kills `child` after `delay` from another thread; returns when it was killed.
+std::thread kill_later(Child& child, std::chrono::milliseconds delay, std::atomic<Clock::rep>& killed_at) {
+    return std::thread([&child, delay, &killed_at] {
+        std::this_thread::sleep_for(delay);
+        killed_at = Clock::now().time_since_epoch().count();
+        child.kill_hard();
+    });
+}
+
+double ms_since(const std::atomic<Clock::rep>& then) {
+    const auto d = Clock::now().time_since_epoch() - Clock::duration(then.load());
+    return std::chrono::duration<double, std::milli>(d).count();
+}
+
+TEST(Liveness, BlockedReaderLearnsOfWriterSigkillWithin250ms) {
+    test::NameScope names;
+    const auto name = names.make("live_writer_kill");
+    Reader reader(name, ring(4096));
+    Latch attached;
+    Child writer_process([&] {
+        Writer writer(name);
+        writer.write_frame(test::pattern(10, 1));
+        attached.signal();
+        ::pause();
+        return 0;
+    });
+    ASSERT_TRUE(attached.wait(10s));
+    ASSERT_TRUE(reader.read_frame(1s));
+    std::atomic<Clock::rep> killed_at{0};
+    auto killer = kill_later(writer_process, 100ms, killed_at);
+    double detected_ms = -1;
+    try {
+        reader.read_frame(10s);
+        ADD_FAILURE() << "read_frame returned instead of throwing";
+    } catch (const WriterDeadException& e) {
+        detected_ms = ms_since(killed_at);
+        EXPECT_NE(std::string(e.what()).find(name), std::string::npos);
+    }
+    killer.join();
+    std::printf("[ figure ] writer SIGKILL noticed by a blocked reader after %.1f ms\n", detected_ms);
+    EXPECT_GE(detected_ms, 0.0);
+    EXPECT_LT(detected_ms, 250.0);
+}
+
+TEST(Liveness, BlockedWriterLearnsOfReaderSigkillWithin250ms) {
+    test::NameScope names;
+    const auto name = names.make("live_reader_kill");
+    Latch created;
+    Child reader_process([&] {
+        Reader reader(name, ring(4096));
+        created.signal();
+        ::pause();  // never reads: the writer fills the ring and blocks
+        return 0;
+    });
+    ASSERT_TRUE(created.wait(10s));
+    WriterOptions options;
+    options.write_timeout = 10s;
+    Writer writer(name, options);
+    for (int i = 0; i < 7; ++i) writer.write_frame(test::pattern(500, static_cast<std::uint64_t>(i + 1)));
+    std::atomic<Clock::rep> killed_at{0};
+    auto killer = kill_later(reader_process, 100ms, killed_at);
+    double detected_ms = -1;
+    try {
+        writer.write_frame(test::pattern(500, 8));  // blocks: the ring is full
+        ADD_FAILURE() << "the write succeeded into a full ring";
+    } catch (const ReaderDeadException&) {
+        detected_ms = ms_since(killed_at);
+    }
+    killer.join();
+    std::printf("[ figure ] reader SIGKILL noticed by a blocked writer after %.1f ms\n", detected_ms);
+    EXPECT_GE(detected_ms, 0.0);
+    EXPECT_LT(detected_ms, 250.0);
+    EXPECT_FALSE(writer.is_reader_connected());
+}
+
+TEST(Liveness, StreamingWriterLearnsOfReaderDeathEvenWithFreeSpace) {
+    test::NameScope names;
+    const auto name = names.make("live_reader_free");
+    Latch created;
+    Child reader_process([&] {
+        Reader reader(name, ring(1024 * 1024));
+        created.signal();
+        for (;;) {
+            Frame f = reader.read_frame(1s);
+        }
+        return 0;
+    });
+    ASSERT_TRUE(created.wait(10s));
+    Writer writer(name);
+    reader_process.kill_hard();
+    const auto killed = Clock::now();
+    bool noticed = false;
+    for (int i = 0; i < 100000 && !noticed; ++i) {
+        try {
+            writer.write_frame(test::pattern(16, static_cast<std::uint64_t>(i + 1)));
+            std::this_thread::sleep_for(1ms);
+        } catch (const ReaderDeadException&) {
+            noticed = true;
+        } catch (const BufferFullException&) {
+            ADD_FAILURE() << "BufferFull instead of ReaderDead";
+            break;
+        }
+    }
+    EXPECT_TRUE(noticed);
+    EXPECT_LT(Clock::now() - killed, 500ms);
+}
+
+TEST(Liveness, GracefulWriterExitDrainsFramesThenRaisesWriterDead) {
+    test::NameScope names;
+    const auto name = names.make("live_graceful");
+    Reader reader(name, ring(64 * 1024));
+    Child writer_process([&] {
+        Writer writer(name);
+        for (int i = 1; i <= 5; ++i) writer.write_frame(test::pattern(100, static_cast<std::uint64_t>(i)));
+        return 0;  // Writer closes: writer_pid = 0
+    });
+    ASSERT_EQ(writer_process.wait(10s), 0);
+    for (std::uint64_t i = 1; i <= 5; ++i) {
+        Frame f = reader.read_frame(1s);
+        ASSERT_TRUE(f) << "frames written before the writer left are still delivered";
+        EXPECT_EQ(f.sequence(), i);
+    }
+    EXPECT_THROW(reader.read_frame(1s), WriterDeadException);
+}
+
+TEST(Liveness, FastWriterThatLeftBeforeTheReaderLookedIsStillRead) {
+    // Catalogue §3.C: upstream's C++ reader missed a whole stream from a fast writer.
+    test::NameScope names;
+    const auto name = names.make("live_fast");
+    Reader reader(name, ring(1024 * 1024));
+    Child writer_process([&] {
+        Writer writer(name);
+        for (int i = 1; i <= 1000; ++i) writer.write_frame(test::pattern(512, static_cast<std::uint64_t>(i)));
+        return 0;
+    });
+    ASSERT_EQ(writer_process.wait(10s), 0);
+    int read = 0;
+    try {
+        for (;;) {
+            Frame f = reader.read_frame(2s);
+            ASSERT_TRUE(f);
+            ASSERT_TRUE(test::matches_pattern(f.data().data(), f.size(), f.sequence()));
+            ++read;
+        }
+    } catch (const WriterDeadException&) {
+    }
+    EXPECT_EQ(read, 1000);
+}
+
+TEST(Liveness, ReaderWithoutAnyWriterOnlyTimesOut) {
+    test::NameScope names;
+    Reader reader(names.make("live_never"), ring(4096));
+    for (int i = 0; i < 3; ++i) EXPECT_FALSE(reader.read_frame(120ms)) << "no writer ever connected: not WriterDead";
+}
+
+TEST(Liveness, WriterOfAnotherUserIsConsideredAlive) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a writer as another user";
+    test::NameScope names;
+    const auto name = names.make("live_otheruser");
+    BufferConfig config = ring(4096);
+    config.permissions = 0666;  // let user nobody attach
+    Reader reader(name, config);
+    Latch attached;
+    Child writer_process([&] {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 10;
+        Writer writer(name);
+        writer.write_frame(test::pattern(10, 1));
+        attached.signal();
+        ::pause();
+        return 0;
+    });
+    ASSERT_TRUE(attached.wait(10s)) << "a writer of another user could not attach";
+    ASSERT_TRUE(reader.read_frame(1s));
+    EXPECT_TRUE(reader.is_writer_connected());
+    EXPECT_FALSE(reader.read_frame(200ms)) << "a live writer of another user must not read as dead";
+    writer_process.kill_hard();
+    EXPECT_THROW(reader.read_frame(2s), WriterDeadException);
+}
+
+}  // namespace
+}  // namespace zerobuffer
