@@ -56,8 +56,6 @@ public:
     std::uint64_t read_pos_ = 0;
     std::uint64_t read_count_ = 0;
     std::uint64_t expected_sequence_ = protocol::kFirstSequence;
-    std::uint64_t writer_pid_at_last_frame_ = 0;
-    bool writer_left_since_last_frame_ = false;
 
     PeerWatch writer_;
     bool open_ = false;
@@ -153,7 +151,7 @@ void Reader::Impl::create() {
         queue_ = std::make_shared<detail::ReleaseQueue>(std::move(*shm), std::move(sem_read));
         oieb_.publish_oieb_size();
 
-        lock_->write_text(detail::lock_advert(pid_));
+        lock_->write_note(detail::lock_advert(pid_));
     } catch (...) {
         if (created_shm) posix::SharedMemory::unlink(name_);
         posix::NamedSemaphore::unlink(sem_w);
@@ -199,7 +197,6 @@ void Reader::Impl::verify_header_fields() const {
 void Reader::Impl::check_writer_or_throw() {
     const std::uint64_t pid = oieb_.writer_pid();
     const auto status = writer_.check(pid);
-    if (pid == 0 && writer_.ever_seen()) writer_left_since_last_frame_ = true;
     if (status == PeerWatch::Status::alive) return;
     if (status == PeerWatch::Status::absent && !writer_.ever_seen()) return;  // nobody connected yet
     if (status == PeerWatch::Status::dead && !writer_.ever_seen()) {
@@ -290,21 +287,18 @@ Frame Reader::Impl::read_frame(std::chrono::milliseconds timeout) {
         Frame frame(queue_, ticket, payload_ + offset + protocol::kFrameHeaderSize,
                     static_cast<std::size_t>(header.payload_size), header.sequence_number);
 
-        const std::uint64_t writer_pid = oieb_.writer_pid();
         if (header.sequence_number != expected_sequence_) {
-            // A new writer starts again at 1: accept that when the writer changed or left.
-            const bool restart = header.sequence_number == protocol::kFirstSequence &&
-                                 (writer_pid != writer_pid_at_last_frame_ || writer_left_since_last_frame_);
+            // Every writer starts at 1, and a writer may be replaced between two reads without
+            // the reader ever seeing writer_pid change (same process, or 0 at both reads): a 1
+            // is a restart, anything else out of order is an error.
+            const bool restart = header.sequence_number == protocol::kFirstSequence;
             if (config_.verify_sequence && !restart) {
                 const std::uint64_t expected = expected_sequence_;
                 expected_sequence_ = header.sequence_number + 1;
-                writer_pid_at_last_frame_ = writer_pid;
                 throw SequenceError(name_, expected, header.sequence_number);
             }
         }
         expected_sequence_ = header.sequence_number + 1;
-        writer_pid_at_last_frame_ = writer_pid;
-        writer_left_since_last_frame_ = false;
         frames_read_.fetch_add(1, std::memory_order_relaxed);
         bytes_read_.fetch_add(header.payload_size, std::memory_order_relaxed);
         return frame;

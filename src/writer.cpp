@@ -155,7 +155,7 @@ void Writer::Impl::attach() {
     write_pos_ = oieb_.write_pos();
     written_count_ = oieb_.written_count();
     metadata_written_ = oieb_.metadata_written_bytes() > 0;
-    if (const auto advert = posix::LockFile::read_text(detail::lock_path(name_))) {
+    if (const auto advert = posix::LockFile::read_note(detail::lock_path(name_))) {
         cooperative_reader_ = detail::advert_allows_standalone_wrap(*advert, reader_pid);
     }
 }

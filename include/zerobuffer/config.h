@@ -28,8 +28,8 @@ struct BufferConfig {
     // here with a clear error instead of SIGBUS later, and streaming takes no page faults.
     bool prefault = true;
 
-    // Raise SequenceError when a frame's sequence is not the previous one + 1. A new writer
-    // (sequence 1 from another process) is accepted.
+    // Raise SequenceError when a frame's sequence is neither the previous one + 1 nor 1 (a new
+    // writer starts again at 1; that is accepted, whichever process it is in).
     bool verify_sequence = true;
 
     WaitStrategy wait{};

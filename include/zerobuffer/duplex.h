@@ -85,6 +85,9 @@ enum class ResponsePolicy {
     // so far) and re-creates CH_request. The client receives all earlier responses, then
     // WriterDeadException for the unanswered requests; its next send reconnects. A handler
     // that throws *after* writing its single response only gets the exception reported.
+    // A ResponseWriter refuses a second frame before it reaches the wire. A RequestHandler
+    // writes to the Writer directly, so an extra frame is already sent when it is detected:
+    // a client that sends again before it sees the disconnect may take it for an answer.
     ExactlyOne,
     // Peer behaviour: anything the handler writes is sent, nothing is checked. For protocols
     // where the client knows how many frames each request produces.

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace zerobuffer::posix {
@@ -85,6 +86,22 @@ void LockFile::write_text(const std::string& text) {
     const auto n = check("writing lock file '" + path_ + "'",
                          [&] { return ::pwrite(fd_.get(), text.data(), text.size(), 0); });
     if (static_cast<std::size_t>(n) != text.size()) throw_errno(EIO, "short write to lock file '" + path_ + "'");
+}
+
+namespace {
+constexpr const char* kNoteAttribute = "user.zerobuffer";
+}  // namespace
+
+void LockFile::write_note(const std::string& text) {
+    if (::fsetxattr(fd_.get(), kNoteAttribute, text.data(), text.size(), 0) == 0) return;
+    write_text(text);
+}
+
+std::optional<std::string> LockFile::read_note(const std::string& path) {
+    char buf[256];
+    const auto n = ::getxattr(path.c_str(), kNoteAttribute, buf, sizeof buf);
+    if (n >= 0) return std::string(buf, static_cast<std::size_t>(n));
+    return read_text(path);
 }
 
 void LockFile::release() noexcept {

@@ -22,6 +22,12 @@ public:
     // The file's text, or nullopt if it cannot be read. At most `limit` bytes.
     static std::optional<std::string> read_text(const std::string& path, std::size_t limit = 256);
 
+    // A short note attached to the lock file for other processes of this library: kept in the
+    // extended attribute user.zerobuffer (no data block to allocate and discard), or as the
+    // file's content where the file system has no user xattrs. Never part of the wire format.
+    void write_note(const std::string& text);
+    static std::optional<std::string> read_note(const std::string& path);
+
     LockFile(LockFile&&) noexcept = default;
     LockFile& operator=(LockFile&& other) noexcept;
     LockFile(const LockFile&) = delete;

@@ -64,6 +64,7 @@ public:
     std::uint64_t server_pid_ = 0;
     bool pending_buffer_ = false;
     DuplexClock::time_point last_contact_{};
+    mutable bool suspect_ = false;  // is_server_connected() saw the server gone: check before sending
     std::atomic<std::uint64_t> reconnects_{0};
     bool ever_connected_ = false;
 
@@ -233,7 +234,8 @@ void DuplexClient::Impl::prepare_send() {
         return;
     }
     const auto now = DuplexClock::now();
-    if (now - last_contact_ < kTrustWindow) return;
+    if (now - last_contact_ < kTrustWindow && !suspect_) return;
+    suspect_ = false;
     if (server_alive()) {
         last_contact_ = now;
         return;
@@ -375,11 +377,13 @@ void DuplexClient::Impl::set_metadata(std::span<const std::byte> metadata) {
 
 bool DuplexClient::Impl::server_connected() const {
     if (state_ != State::connected) return false;
+    bool alive = false;
     try {
-        return server_alive();
+        alive = server_alive();
     } catch (...) {
-        return false;
     }
+    if (!alive) suspect_ = true;
+    return alive;
 }
 
 void DuplexClient::Impl::close() noexcept {

@@ -1,4 +1,5 @@
 // Duplex channel: names, shared helpers and the factory.
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -74,12 +75,37 @@ bool process_alive(std::uint64_t pid) noexcept {
     }
 }
 
+std::uint64_t peek_reader_pid(const std::string& name) noexcept {
+    try {
+        if (auto shm = posix::SharedMemory::open_existing(name, false); shm && shm->size() >= protocol::kOiebSize) {
+            const OiebView oieb(reinterpret_cast<protocol::Oieb*>(shm->data()));
+            if (oieb.oieb_size() == protocol::kOiebSize) return oieb.reader_pid();
+        }
+    } catch (...) {
+    }
+    return 0;
+}
+
 bool reclaim_stale_buffer(const std::string& name) noexcept {
     try {
         // A live C# reader does not use our lock file: never touch a buffer it holds.
         if (posix::LockFile::is_held(csharp_lock_path(name))) return false;
-        auto lock = posix::LockFile::try_acquire(lock_path(name), std::nullopt);
-        if (!lock) return false;  // a live reader of our family owns (or is creating) the buffer
+        // A killed multi-threaded process reads as dead (zombie group leader) slightly before
+        // its last thread has exited and released its flock: while the lock is held but the
+        // recorded owner is dead, wait a little for the lock instead of giving up.
+        const auto deadline = DuplexClock::now() + std::chrono::milliseconds(100);
+        std::optional<posix::LockFile> lock;
+        for (;;) {
+            lock = posix::LockFile::try_acquire(lock_path(name), std::nullopt);
+            if (lock) break;
+            std::uint64_t owner = 0;
+            if (auto shm = posix::SharedMemory::open_existing(name, false); shm && shm->size() >= protocol::kOiebSize) {
+                owner = OiebView(reinterpret_cast<protocol::Oieb*>(shm->data())).reader_pid();
+            }
+            // A live owner, or a reader being created (no PID yet): not stale.
+            if (owner == 0 || process_alive(owner) || DuplexClock::now() >= deadline) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
         bool removed = false;
         if (auto shm = posix::SharedMemory::open_existing(name, false)) {
             if (shm->size() >= protocol::kOiebSize) {

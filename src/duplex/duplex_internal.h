@@ -20,6 +20,10 @@ using DuplexClock = std::chrono::steady_clock;
 // something was removed. Never throws. Used to clean up after a peer that was killed.
 bool reclaim_stale_buffer(const std::string& name) noexcept;
 
+// The reader_pid recorded in buffer NAME's OIEB, or 0 if the buffer does not exist or is not
+// initialised yet. Maps the segment briefly without prefaulting. Never throws.
+std::uint64_t peek_reader_pid(const std::string& name) noexcept;
+
 // True if the OS process `pid` is running (0 and zombies are not).
 bool process_alive(std::uint64_t pid) noexcept;
 

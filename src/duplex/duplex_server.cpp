@@ -172,7 +172,8 @@ public:
 
     // ---- state shared with callers
     std::thread thread_;
-    std::vector<std::thread> workers_;
+    std::vector<std::thread> workers_;             // joined and cleared by the server thread
+    std::vector<std::thread::id> own_thread_ids_;  // set by start(), read by stop(): never by the server
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> running_{false};
     std::atomic<bool> client_connected_{false};
@@ -377,6 +378,8 @@ void ImmutableDuplexServer::Impl::start(RequestHandler handler, PooledRequestHan
             workers_.reserve(worker_count_);
             for (std::size_t i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { worker_loop(); });
         }
+        own_thread_ids_.clear();
+        for (const auto& w : workers_) own_thread_ids_.push_back(w.get_id());
         thread_ = std::thread([this] { run(); });
     } catch (...) {
         running_.store(false);
@@ -397,8 +400,8 @@ void ImmutableDuplexServer::Impl::stop() noexcept {
     space_cv_.notify_all();
     const auto me = std::this_thread::get_id();
     if (thread_.joinable() && thread_.get_id() == me) return;  // from a handler: cannot join ourselves
-    for (const auto& w : workers_) {
-        if (w.get_id() == me) return;
+    for (const auto& id : own_thread_ids_) {
+        if (id == me) return;
     }
     if (thread_.joinable()) thread_.join();
     running_.store(false);
@@ -515,6 +518,19 @@ void ImmutableDuplexServer::Impl::idle_checks() {
 }
 
 bool ImmutableDuplexServer::Impl::try_attach_response() {
+    // Peek at the owner first (no prefault): mapping a large ring with MAP_POPULATE on every
+    // retry for a buffer we would refuse anyway is costly.
+    if (connection_.client_pid != 0) {
+        const std::uint64_t owner = detail::peek_reader_pid(response_name_);
+        if (owner != connection_.client_pid) {
+            last_attach_error_ = std::make_exception_ptr(ZeroBufferException(
+                owner == 0 ? fmt::format("'{}' does not exist or has no reader yet (requests come from pid {})",
+                                         response_name_, connection_.client_pid)
+                           : fmt::format("'{}' belongs to pid {}, but the requests come from pid {}", response_name_,
+                                         owner, connection_.client_pid)));
+            return false;
+        }
+    }
     std::optional<Writer> writer;
     try {
         writer.emplace(response_name_, response_writer_options());
@@ -567,15 +583,23 @@ void ImmutableDuplexServer::Impl::end_connection(std::optional<DuplexError> erro
         std::lock_guard lock(write_mutex_);
         response_.reset();  // writer_pid = 0 in the client's CH_response: it sees the stream end
     }
-    const bool died = old.client_pid != 0 && !detail::process_alive(old.client_pid);
-    if (died) detail::reclaim_stale_buffer(response_name_);  // the dead client cannot remove it
+    // A client that closed cleared writer_pid (its process may have exited since: still a
+    // graceful disconnect); one that still holds writer_pid with a dead process was killed.
+    std::uint64_t writer_pid = 0;
+    try {
+        if (request_) writer_pid = request_->health().writer_pid;
+    } catch (...) {
+    }
+    const bool process_gone = old.client_pid != 0 && !detail::process_alive(old.client_pid);
+    const bool died = process_gone && writer_pid != 0;
+    if (process_gone) detail::reclaim_stale_buffer(response_name_);  // the dead client cannot remove it
     recreate_request_buffer();
     connection_ = {};
     client_connected_.store(false, std::memory_order_release);
 
     if (error) {
         report(*error);
-    } else if (client_left && (old.active || died)) {
+    } else if (client_left && (old.active || process_gone)) {
         report(died ? DuplexErrorKind::client_died : DuplexErrorKind::client_disconnected,
                died ? fmt::format("duplex channel '{}': client pid {} died after {} request(s); waiting for the next "
                                   "client",

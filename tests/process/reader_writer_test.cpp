@@ -288,3 +288,31 @@ TEST(ReaderWriter, EmptyMetadataIsDistinctFromNoMetadata) {
 
 }  // namespace
 }  // namespace zerobuffer
+
+namespace zerobuffer {
+namespace {
+
+TEST(ReaderWriter, WritersReplacedBetweenReadsInOneProcessRestartAtOne) {
+    using namespace std::chrono_literals;
+    test::NameScope names;
+    const auto name = names.make("samepid");
+    BufferConfig config;
+    config.metadata_size = 0;
+    config.payload_size = 4096;
+    Reader reader(name, config);
+    {
+        Writer a(name);
+        a.write_frame(test::pattern(1, 1));
+    }
+    ASSERT_EQ(reader.read_frame(1s).sequence(), 1u);
+    {
+        Writer b(name);
+        b.write_frame(test::pattern(1, 1));
+        b.write_frame(test::pattern(1, 2));
+    }
+    EXPECT_EQ(reader.read_frame(1s).sequence(), 1u);
+    EXPECT_EQ(reader.read_frame(1s).sequence(), 2u);
+}
+
+}  // namespace
+}  // namespace zerobuffer
