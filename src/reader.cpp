@@ -75,6 +75,13 @@ private:
 
 namespace {
 
+// reader_pid of an existing segment NAME, 0 if there is none or it is too small.
+std::uint64_t segment_reader_pid(const std::string& name) {
+    const auto existing = posix::SharedMemory::open_existing(name, false);
+    if (!existing || existing->size() < protocol::kOiebSize) return 0;
+    return detail::OiebView(reinterpret_cast<protocol::Oieb*>(existing->data())).reader_pid();
+}
+
 Clock::time_point deadline_after(std::chrono::milliseconds timeout) {
     const auto now = Clock::now();
     const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
@@ -96,10 +103,18 @@ Reader::Impl::Impl(std::string name, const BufferConfig& config) : name_(std::mo
 
 void Reader::Impl::create() {
     // 1. The lock shared with Python readers (and old C++), then a probe of the C# lock path.
-    lock_ = posix::LockFile::try_acquire(detail::lock_path(name_), config_.permissions);
-    if (!lock_) {
-        throw ReaderAlreadyConnectedException(fmt::format(
-            "buffer '{}': another reader holds the lock {}", name_, detail::lock_path(name_)));
+    // A reader killed a moment ago can still hold its flock while its threads exit although it
+    // already reads as dead: then retry for a short while instead of refusing.
+    const auto lock_deadline = Clock::now() + std::chrono::milliseconds(250);
+    for (;;) {
+        lock_ = posix::LockFile::try_acquire(detail::lock_path(name_), config_.permissions);
+        if (lock_) break;
+        const std::uint64_t owner = segment_reader_pid(name_);
+        if ((owner != 0 && posix::pid_alive(owner)) || Clock::now() >= lock_deadline) {
+            throw ReaderAlreadyConnectedException(fmt::format(
+                "buffer '{}': another reader (pid {}) holds the lock {}", name_, owner, detail::lock_path(name_)));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     if (posix::LockFile::is_held(detail::csharp_lock_path(name_))) {
         lock_.reset();
@@ -118,17 +133,12 @@ void Reader::Impl::create() {
             shm = posix::SharedMemory::create_exclusive(name_, layout_.total_size(), config_.permissions,
                                                        config_.prefault);
             if (shm) break;
-            if (auto existing = posix::SharedMemory::open_existing(name_, false)) {
-                if (existing->size() >= protocol::kOiebSize) {
-                    const std::uint64_t owner =
-                        detail::OiebView(reinterpret_cast<protocol::Oieb*>(existing->data())).reader_pid();
-                    if (owner != 0 && posix::pid_alive(owner)) {
-                        throw ReaderAlreadyConnectedException(fmt::format(
-                            "buffer '{}' is owned by a live reader (pid {}); it was left intact", name_, owner));
-                    }
-                    detail::log(LogLevel::info, "reclaiming stale buffer '{}' (reader pid {} is gone)", name_, owner);
-                }
+            const std::uint64_t owner = segment_reader_pid(name_);
+            if (owner != 0 && posix::pid_alive(owner)) {
+                throw ReaderAlreadyConnectedException(fmt::format(
+                    "buffer '{}' is owned by a live reader (pid {}); it was left intact", name_, owner));
             }
+            detail::log(LogLevel::info, "reclaiming stale buffer '{}' (reader pid {} is gone)", name_, owner);
             posix::SharedMemory::unlink(name_);
             posix::NamedSemaphore::unlink(sem_w);
             posix::NamedSemaphore::unlink(sem_r);

@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include <sched.h>
+
 namespace zerobuffer::detail {
 
 inline void cpu_relax() noexcept {
@@ -13,8 +15,9 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// Polls `ready` until it returns true (-> true) or `end` passes (-> false). The clock is read
-// once per 64 polls.
+// Polls `ready` until it returns true (-> true) or `end` passes (-> false). After every 64
+// polls it reads the clock and yields the CPU: on a busy machine the peer we are waiting for
+// may need this very core to produce what we wait for.
 template <class Ready>
 bool spin_until(std::chrono::steady_clock::time_point end, Ready&& ready) {
     for (;;) {
@@ -23,6 +26,7 @@ bool spin_until(std::chrono::steady_clock::time_point end, Ready&& ready) {
             cpu_relax();
         }
         if (std::chrono::steady_clock::now() >= end) return false;
+        ::sched_yield();
     }
 }
 

@@ -11,7 +11,7 @@
 #include <csignal>
 #include <unistd.h>
 
-#include "allocation_counter.h"
+#include "allocation_counter.h"  // tests/support
 #include "scenario_util.h"
 #include "zerobuffer/duplex.h"
 
@@ -264,13 +264,13 @@ TEST(Feature13_DuplexChannel, Scenario_13_07_ZeroCopyClient) {
         std::uint64_t allocations = 0;
         for (std::uint64_t round = 1; round <= 20; ++round) {
             const bool measured = round > 2;  // the first rounds may set things up
-            if (measured) count_allocations(true);
-            auto buffer = client.acquire_request_buffer(4096);
-            for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::byte>((i + round) & 0xFF);
-            const auto seq = client.commit_request();
-            if (measured) {
-                count_allocations(false);
-                allocations += allocations_counted();
+            std::uint64_t seq = 0;
+            {
+                zerobuffer::test::AllocationCounter counter;
+                auto buffer = client.acquire_request_buffer(4096);
+                for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::byte>((i + round) & 0xFF);
+                seq = client.commit_request();
+                if (measured) allocations += counter.count();
             }
             EXPECT_EQ(seq, round);
             Frame r = client.receive_response(5s);

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the cross-language suite: our C++ zerobuffer-interop against the Python package
+# zerobuffer-ipc (pinned in requirements.txt), each peer in its own process.
+#
+#   ZEROBUFFER_BUILD_DIR  build directory holding tools/zerobuffer-interop
+#                         (default: $BUILD_DIR, else <repo>/build)
+#   ZEROBUFFER_INTEROP    the program itself (overrides the build directory)
+#   ZEROBUFFER_XLANG_VENV virtual environment to create/use (default: <repo>/.venv-xlang)
+#   PYTHON                interpreter used to create the venv (default: python3)
+# Extra arguments go to pytest, e.g.  cross_lang_tests/run.sh -k duplex -x
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+build_dir=${ZEROBUFFER_BUILD_DIR:-${BUILD_DIR:-$repo/build}}
+interop=${ZEROBUFFER_INTEROP:-$build_dir/tools/zerobuffer-interop}
+venv=${ZEROBUFFER_XLANG_VENV:-$repo/.venv-xlang}
+
+if [[ ! -x "$interop" ]]; then
+  echo "cross_lang_tests: $interop not found; build the project first (scripts/build.sh)" \
+       "or set ZEROBUFFER_BUILD_DIR / ZEROBUFFER_INTEROP" >&2
+  exit 2
+fi
+
+if [[ ! -x "$venv/bin/python" ]]; then
+  echo "cross_lang_tests: creating $venv"
+  "${PYTHON:-python3}" -m venv "$venv"
+fi
+# (Re)install when requirements.txt changed since the last successful install.
+stamp="$venv/.zerobuffer-xlang-requirements"
+want=$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$here/requirements.txt"
+  echo "$want" >"$stamp"
+fi
+
+export ZEROBUFFER_INTEROP="$interop"
+export PYTHONDONTWRITEBYTECODE=1  # keep the source tree free of __pycache__
+cd "$here"
+exec "$venv/bin/python" -m pytest "$@"

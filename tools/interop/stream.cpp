@@ -1,0 +1,539 @@
+// writer, reader and relay commands.
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <sstream>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+#include "common.h"
+#include "md5.h"
+
+namespace interop {
+namespace zb = zerobuffer;
+using std::chrono::milliseconds;
+
+namespace {
+
+zb::Writer attach_writer(const std::string& name, const zb::WriterOptions& options, milliseconds wait, Run& run) {
+    const auto deadline = Clock::now() + wait;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return zb::Writer(name, options);
+        } catch (const zb::BufferNotFoundException& e) {
+            if (Clock::now() >= deadline || g_stop) throw;
+            if (attempt == 1) run.log("waiting for buffer '" + name + "': " + e.what());
+        } catch (const zb::CorruptBufferException& e) {  // a reader is still initialising it
+            if (Clock::now() >= deadline || g_stop) throw;
+            if (attempt == 1) run.log("waiting for buffer '" + name + "': " + e.what());
+        } catch (const zb::ReaderDeadException& e) {  // created, reader PID not stored yet
+            if (Clock::now() >= deadline || g_stop) throw;
+            if (attempt == 1) run.log("waiting for buffer '" + name + "': " + e.what());
+        }
+        std::this_thread::sleep_for(milliseconds(10));
+    }
+}
+
+// read_frame in slices, so that SIGTERM is noticed; an invalid Frame after `timeout`.
+zb::Frame read_with_timeout(zb::Reader& reader, milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+        const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) return {};
+        zb::Frame f = reader.read_frame(std::min(left, milliseconds(250)));
+        if (f.valid() || g_stop) return f;
+    }
+}
+
+void sleep_ms(std::int64_t ms) {
+    if (ms > 0) std::this_thread::sleep_for(milliseconds(ms));
+}
+
+std::string hex_byte(std::byte b) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    const auto v = static_cast<unsigned>(b);
+    return std::string("0x") + kDigits[v >> 4] + kDigits[v & 15];
+}
+
+SizeSchedule schedule_from(const ArgParser& p, bool reader) {
+    if (p.has("sizes")) return SizeSchedule::parse(p.get("sizes"));
+    const std::uint64_t s = p.get_size("size");
+    if (s == 0) {
+        if (reader) return SizeSchedule::any_size();
+        throw UsageError("--size must be > 0");
+    }
+    return SizeSchedule::fixed(s);
+}
+
+// Checks every frame of a stream: size, sequence and content; the metadata after the first frame.
+class Verifier {
+public:
+    Verifier(Pattern pattern, SizeSchedule sizes, bool check_sequence, bool allow_restart, MetadataChoice metadata,
+             bool checksum)
+        : source_(pattern, static_cast<std::size_t>(std::min<std::uint64_t>(sizes.max_size(), 1ull << 30))),
+          sizes_(std::move(sizes)),
+          check_sequence_(check_sequence),
+          allow_restart_(allow_restart),
+          metadata_(std::move(metadata)),
+          checksum_(checksum) {}
+
+    // Returns false when the frame is wrong (verification_errors counts it). `index` counts the
+    // frames of the stream; with --allow-writer-restart the content index is sequence - 1, as a
+    // replacement writer starts again at sequence 1 (and its own frame 0).
+    bool check(std::uint64_t stream_index, const zb::Frame& f, Run& run) {
+        bool ok = true;
+        const std::uint64_t index = allow_restart_ ? f.sequence() - 1 : stream_index;
+        auto problem = [&](const std::string& what) {
+            ok = false;
+            if (++shown_ <= 20) run.error("frame " + std::to_string(stream_index) + " (sequence " + std::to_string(f.sequence()) + "): " + what);
+        };
+        if (allow_restart_) {
+            if (check_sequence_ && f.sequence() != last_sequence_ + 1 && f.sequence() != 1) {
+                problem("sequence " + std::to_string(f.sequence()) + ", expected " + std::to_string(last_sequence_ + 1) +
+                        " (or 1 from a new writer)");
+            }
+            if (f.sequence() == 1 && stream_index > 0) ++restarts_;
+            last_sequence_ = f.sequence();
+        } else if (check_sequence_ && f.sequence() != index + 1) {
+            problem("sequence " + std::to_string(f.sequence()) + ", expected " + std::to_string(index + 1));
+        }
+        if (!sizes_.any() && f.size() != sizes_.size(index)) {
+            problem("size " + std::to_string(f.size()) + ", expected " + std::to_string(sizes_.size(index)));
+        } else if (source_.pattern() != Pattern::none) {
+            const auto at = source_.first_mismatch(f.data(), index);
+            if (at >= 0) {
+                const auto want = source_.frame(index, f.size());
+                problem("byte " + std::to_string(at) + " is " + hex_byte(f.data()[static_cast<std::size_t>(at)]) +
+                        ", expected " + hex_byte(want[static_cast<std::size_t>(at)]) + " (pattern " +
+                        to_string(source_.pattern()) + ")");
+            }
+        }
+        if (checksum_ && index < 100) {
+            checksums_.push_back(Json().field("frame", index).field("checksum", Md5::hex(f.data().data(), f.size())).str());
+        }
+        if (!ok) ++errors_;
+        return ok;
+    }
+
+    // Compares the reader's metadata with the expectation (after the first frame: no semaphore
+    // announces metadata, contract §4).
+    void check_metadata(const zb::Reader& reader, Run& run) {
+        const auto md = reader.metadata();
+        metadata_size_ = md.size();
+        if (!metadata_.present) return;
+        const auto written = reader.health().metadata_written_bytes;
+        bool ok = written == 8 + metadata_.bytes.size() && md.size() == metadata_.bytes.size() &&
+                  (md.empty() || std::memcmp(md.data(), metadata_.bytes.data(), md.size()) == 0);
+        metadata_ok_ = ok;
+        if (!ok) {
+            ++errors_;
+            run.error("metadata (" + metadata_.source + "): got " + std::to_string(md.size()) +
+                      " bytes (metadata_written_bytes " + std::to_string(written) + "), expected " +
+                      std::to_string(metadata_.bytes.size()) + " bytes");
+        }
+    }
+
+    std::uint64_t errors() const noexcept { return errors_; }
+    std::uint64_t restarts() const noexcept { return restarts_; }
+    std::uint64_t metadata_size() const noexcept { return metadata_size_; }
+    std::optional<bool> metadata_ok() const noexcept { return metadata_ok_; }
+    std::string checksums_json() const {
+        std::string s = "[";
+        for (std::size_t i = 0; i < checksums_.size(); ++i) s += (i ? ", " : "") + checksums_[i];
+        return s + "]";
+    }
+
+private:
+    PatternSource source_;
+    SizeSchedule sizes_;
+    bool check_sequence_;
+    bool allow_restart_;
+    std::uint64_t last_sequence_ = 0;
+    std::uint64_t restarts_ = 0;
+    MetadataChoice metadata_;
+    bool checksum_;
+    std::uint64_t errors_ = 0;
+    std::uint64_t shown_ = 0;
+    std::uint64_t metadata_size_ = 0;
+    std::optional<bool> metadata_ok_;
+    std::vector<std::string> checksums_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+int cmd_writer(int argc, char** argv) {
+    ArgParser p("writer", "Attach to BUFFER (created by a reader of any language) and write frames.");
+    p.positional("BUFFER", "buffer name");
+    p.option("n", "frames", "N", "frames to write; 0 = until stopped or an error", "1000");
+    p.option("s", "size", "N", "frame size in bytes", "1024");
+    p.option("", "sizes", "SPEC", "per-frame sizes instead of -s: mixed:MIN:MAX:SEED, list:A,B,..., file:PATH");
+    p.option("", "pattern", "NAME", "frame content: sequential, zero or ones", "sequential");
+    add_metadata_options(p, "to write");
+    p.option("", "delay-ms", "MS", "sleep between frames", "0");
+    p.option("", "write-timeout-ms", "MS", "how long one write may wait for space", "5000");
+    p.option("", "wait-for-buffer-ms", "MS", "retry attaching while the buffer does not exist yet", "0");
+    p.option("", "linger-ms", "MS", "stay attached this long after the last frame before closing", "0");
+    p.option("", "batch-size", "N", "accepted for compatibility with the upstream writers; ignored", "1");
+    p.flag("", "zero-copy", "write through acquire_frame()/commit() instead of write_frame()");
+    p.flag("", "expect-reader-death", "a ReaderDeadException ends the run successfully (exit 0)");
+    p.flag("", "no-prefault", "do not map the segment with MAP_POPULATE");
+    add_output_options(p);
+    p.parse(argc, argv, 2);
+    if (p.help_requested()) {
+        std::cout << p.usage();
+        return kExitOk;
+    }
+    const std::string name = p.arg(0);
+    const auto frames = static_cast<std::uint64_t>(p.get_int("frames", 0, INT64_MAX));
+    const SizeSchedule sizes = schedule_from(p, false);
+    const Pattern pattern = parse_pattern(p.get("pattern"), false);
+    const MetadataChoice metadata = metadata_from(p);
+    const auto delay = p.get_int("delay-ms", 0, 3600000);
+    const auto write_timeout = p.get_int("write-timeout-ms", 1, 3600000);
+    const auto wait = p.get_int("wait-for-buffer-ms", 0, 3600000);
+    const auto linger = p.get_int("linger-ms", 0, 3600000);
+    const bool zero_copy = p.has("zero-copy");
+    const bool expect_reader_death = p.has("expect-reader-death");
+    (void)p.get_int("batch-size", 1, INT32_MAX);
+
+    Run run;
+    run.json = p.has("json-output");
+    run.verbose = p.has("verbose");
+    install_stop_handlers();
+
+    std::uint64_t written = 0, bytes = 0, last_sequence = 0;
+    bool reader_gone = false;
+    std::string exc_type;
+    std::string health;
+    double duration = 0;
+    int code = kExitOk;
+    PatternSource source(pattern, static_cast<std::size_t>(std::min<std::uint64_t>(sizes.max_size(), 1ull << 30)));
+    try {
+        zb::WriterOptions options;
+        options.write_timeout = milliseconds(write_timeout);
+        options.prefault = !p.has("no-prefault");
+        zb::Writer writer = attach_writer(name, options, milliseconds(wait), run);
+        run.log("attached to '" + name + "'");
+        if (metadata.present) writer.set_metadata(metadata.bytes);
+        signal_ready(p, name);
+        const auto t0 = Clock::now();
+        try {
+            for (std::uint64_t k = 0; (frames == 0 || k < frames) && !g_stop; ++k) {
+                const std::uint64_t n = sizes.size(k);
+                if (zero_copy) {
+                    zb::FrameReservation r = writer.acquire_frame(static_cast<std::size_t>(n));
+                    source.fill(r.data(), k);
+                    last_sequence = r.commit();
+                } else {
+                    last_sequence = writer.write_frame(source.frame(k, static_cast<std::size_t>(n)));
+                }
+                ++written;
+                bytes += n;
+                if (run.verbose && written % 1000 == 0) run.log("wrote " + std::to_string(written) + " frames");
+                if (delay > 0 && (frames == 0 || k + 1 < frames)) sleep_ms(delay);
+            }
+        } catch (const zb::ReaderDeadException& e) {
+            reader_gone = true;
+            exc_type = exception_type(e);
+            if (!expect_reader_death) {
+                run.error(describe(e));
+                code = kExitException;
+            } else {
+                run.log("reader gone: " + std::string(e.what()));
+            }
+        }
+        duration = seconds_since(t0);
+        if (expect_reader_death && !reader_gone) {
+            run.error("the reader's death was expected but every write succeeded");
+            code = kExitErrors;
+        }
+        if (!reader_gone) {  // stay attached, but leave at once on SIGTERM/SIGINT
+            const auto until = Clock::now() + milliseconds(linger);
+            while (!g_stop && Clock::now() < until) sleep_ms(10);
+        }
+        health = health_json(writer.health()).str();
+        writer.close();
+    } catch (const std::exception& e) {
+        exc_type = exception_type(e);
+        run.error(describe(e));
+        code = kExitException;
+    }
+    Json j;
+    j.field("operation", "write")
+        .field("buffer_name", name)
+        .field("frames_written", written)
+        .field("frame_size", sizes.size(0))
+        .field("sizes", sizes.describe())
+        .field("bytes_written", bytes)
+        .field("metadata_size", static_cast<std::uint64_t>(metadata.present ? metadata.bytes.size() : 0))
+        .field("duration_seconds", duration)
+        .field("throughput_mbps", mib_per_second(bytes, duration))
+        .field("last_sequence", last_sequence)
+        .field("reader_gone", reader_gone)
+        .field("exception_type", exc_type)
+        .field("writer_pid", static_cast<std::int64_t>(::getpid()))
+        .raw("health", health.empty() ? "null" : health)
+        .strings("errors", run.errors);
+    std::ostringstream human;
+    human << "[WRITER] wrote " << written << " frames (" << bytes << " bytes) in " << duration << " s, "
+          << mib_per_second(bytes, duration) << " MiB/s" << (reader_gone ? "; the reader is gone" : "");
+    run.emit(j, human.str());
+    return code;
+}
+
+// ---------------------------------------------------------------------------------------------
+int cmd_reader(int argc, char** argv) {
+    ArgParser p("reader", "Create BUFFER as its reader, read frames and verify them.");
+    p.positional("BUFFER", "buffer name");
+    p.option("n", "frames", "N", "frames to read; 0 = until the writer leaves or a read times out", "1000");
+    p.option("s", "size", "N", "expected frame size; 0 = any", "0");
+    p.option("", "sizes", "SPEC", "expected per-frame sizes: mixed:MIN:MAX:SEED, list:A,B,..., file:PATH");
+    p.option("", "verify", "NAME", "expected content: none, sequential, zero or ones", "none");
+    p.option("", "timeout-ms", "MS", "how long one read may wait", "5000");
+    p.option("", "delay-ms", "MS", "hold each frame this long before releasing it (a slow reader)", "0");
+    p.option("", "batch-size", "N", "accepted for compatibility with the upstream readers; ignored", "1");
+    p.flag("", "checksum", "record the MD5 of the first 100 frames");
+    p.flag("", "allow-writer-restart",
+           "writers may come and go: after one leaves, wait up to --timeout-ms for the next, whose sequence "
+           "starts again at 1; content is checked by sequence");
+    p.flag("", "expect-writer-death",
+           "after the frames (all of them with -n 0) the writer must be reported gone within --timeout-ms");
+    add_metadata_options(p, "expected");
+    add_buffer_options(p);
+    add_output_options(p);
+    p.parse(argc, argv, 2);
+    if (p.help_requested()) {
+        std::cout << p.usage();
+        return kExitOk;
+    }
+    const std::string name = p.arg(0);
+    const auto frames = static_cast<std::uint64_t>(p.get_int("frames", 0, INT64_MAX));
+    const SizeSchedule sizes = schedule_from(p, true);
+    const Pattern pattern = parse_pattern(p.get("verify"), true);
+    const auto timeout = milliseconds(p.get_int("timeout-ms", 1, 3600000));
+    const auto delay = p.get_int("delay-ms", 0, 3600000);
+    (void)p.get_int("batch-size", 1, INT32_MAX);
+    const bool expect_writer_death = p.has("expect-writer-death");
+    const bool allow_restart = p.has("allow-writer-restart");
+    const zb::BufferConfig config = buffer_config_from(p);
+    Verifier verifier(pattern, sizes, !p.has("no-sequence-check"), allow_restart, metadata_from(p),
+                      p.has("checksum"));
+
+    Run run;
+    run.json = p.has("json-output");
+    run.verbose = p.has("verbose");
+    install_stop_handlers();
+
+    std::uint64_t read = 0, bytes = 0, first_sequence = 0, last_sequence = 0;
+    bool writer_gone = false;
+    std::string exc_type, health;
+    double duration = 0;
+    int code = kExitOk;
+    try {
+        zb::Reader reader(name, config);
+        run.log("created '" + name + "'");
+        signal_ready(p, name);
+        Clock::time_point t0{};
+        try {
+            while ((frames == 0 || read < frames) && !g_stop) {
+                zb::Frame f;
+                if (allow_restart) {
+                    // A writer leaving is not the end: wait (up to the timeout) for its replacement.
+                    const auto give_up = Clock::now() + timeout;
+                    for (;;) {
+                        try {
+                            f = read_with_timeout(reader, std::chrono::duration_cast<milliseconds>(give_up - Clock::now()));
+                            break;
+                        } catch (const zb::WriterDeadException&) {
+                            if (Clock::now() >= give_up || g_stop) throw;
+                            sleep_ms(10);
+                        }
+                    }
+                } else {
+                    f = read_with_timeout(reader, timeout);
+                }
+                if (!f.valid()) {
+                    if (g_stop) break;
+                    if (frames == 0 && !expect_writer_death) break;  // the stream ended by timeout
+                    run.error("no frame within " + std::to_string(timeout.count()) + " ms after " + std::to_string(read) +
+                              " frames");
+                    break;
+                }
+                if (read == 0) {
+                    t0 = Clock::now();
+                    first_sequence = f.sequence();
+                    verifier.check_metadata(reader, run);
+                }
+                verifier.check(read, f, run);
+                last_sequence = f.sequence();
+                ++read;
+                bytes += f.size();
+                if (run.verbose && read % 1000 == 0) run.log("read " + std::to_string(read) + " frames");
+                sleep_ms(delay);
+                f.release();
+            }
+            duration = read > 0 ? seconds_since(t0) : 0.0;
+            if (expect_writer_death && run.errors.empty() && !g_stop) {
+                zb::Frame extra = read_with_timeout(reader, timeout);
+                if (extra.valid()) {
+                    run.error("expected the writer to be gone, got another frame (sequence " +
+                              std::to_string(extra.sequence()) + ")");
+                } else if (!g_stop) {
+                    run.error("the writer's exit was not reported within " + std::to_string(timeout.count()) + " ms");
+                }
+            }
+        } catch (const zb::WriterDeadException& e) {
+            duration = read > 0 ? seconds_since(t0) : 0.0;
+            writer_gone = true;
+            run.log("writer gone: " + std::string(e.what()));
+            if (frames != 0 && read < frames) {
+                exc_type = exception_type(e);
+                run.error("after " + std::to_string(read) + " of " + std::to_string(frames) + " frames: " + describe(e));
+            }
+        } catch (const zb::ZeroBufferException& e) {  // SequenceError, CorruptBufferException, ...
+            duration = read > 0 ? seconds_since(t0) : 0.0;
+            exc_type = exception_type(e);
+            run.error("after " + std::to_string(read) + " frames: " + describe(e));
+        }
+        health = health_json(reader.health()).str();
+        reader.close();
+    } catch (const std::exception& e) {
+        exc_type = exception_type(e);
+        run.error(describe(e));
+        code = kExitException;
+    }
+    if (code == kExitOk && (verifier.errors() > 0 || !run.errors.empty())) code = kExitErrors;
+
+    Json j;
+    j.field("operation", "read")
+        .field("buffer_name", name)
+        .field("frames_read", read)
+        .field("frame_size", sizes.size(0))
+        .field("sizes", sizes.describe())
+        .field("bytes_read", bytes)
+        .field("metadata_size", verifier.metadata_size());
+    if (verifier.metadata_ok()) {
+        j.field("metadata_ok", *verifier.metadata_ok());
+    } else {
+        j.field_null("metadata_ok");
+    }
+    j.field("duration_seconds", duration)
+        .field("throughput_mbps", mib_per_second(bytes, duration))
+        .field("verification_errors", verifier.errors())
+        .field("writer_restarts", verifier.restarts())
+        .raw("checksums", verifier.checksums_json())
+        .field("first_sequence", first_sequence)
+        .field("last_sequence", last_sequence)
+        .field("writer_gone", writer_gone)
+        .field("exception_type", exc_type)
+        .field("reader_pid", static_cast<std::int64_t>(::getpid()))
+        .raw("health", health.empty() ? "null" : health)
+        .strings("errors", run.errors);
+    std::ostringstream human;
+    human << "[READER] read " << read << " frames (" << bytes << " bytes) in " << duration << " s, "
+          << mib_per_second(bytes, duration) << " MiB/s, " << verifier.errors() << " verification errors"
+          << (writer_gone ? "; the writer is gone" : "");
+    run.emit(j, human.str());
+    return code;
+}
+
+// ---------------------------------------------------------------------------------------------
+int cmd_relay(int argc, char** argv) {
+    ArgParser p("relay", "Create IN as reader, attach to OUT as writer, and forward metadata and frames.");
+    p.positional("IN", "input buffer (created here)");
+    p.positional("OUT", "output buffer (created by another reader)");
+    p.option("n", "frames", "N", "frames to relay; 0 = until the input writer leaves or a read times out", "0");
+    p.option("", "timeout-ms", "MS", "how long one read may wait", "5000");
+    p.option("", "write-timeout-ms", "MS", "how long one write may wait for space", "5000");
+    p.option("", "wait-for-buffer-ms", "MS", "how long to wait for OUT to exist", "5000");
+    p.option("", "log-interval", "N", "with -v, a progress line every N frames", "100");
+    add_buffer_options(p);
+    add_output_options(p);
+    p.parse(argc, argv, 2);
+    if (p.help_requested()) {
+        std::cout << p.usage();
+        return kExitOk;
+    }
+    const std::string in = p.arg(0), out = p.arg(1);
+    const auto frames = static_cast<std::uint64_t>(p.get_int("frames", 0, INT64_MAX));
+    const auto timeout = milliseconds(p.get_int("timeout-ms", 1, 3600000));
+    const auto write_timeout = p.get_int("write-timeout-ms", 1, 3600000);
+    const auto wait = p.get_int("wait-for-buffer-ms", 0, 3600000);
+    const auto log_interval = static_cast<std::uint64_t>(p.get_int("log-interval", 1, INT64_MAX));
+    const zb::BufferConfig config = buffer_config_from(p);
+
+    Run run;
+    run.json = p.has("json-output");
+    run.verbose = p.has("verbose");
+    install_stop_handlers();
+
+    std::uint64_t relayed = 0, bytes = 0, metadata_size = 0;
+    bool metadata_relayed = false, writer_gone = false;
+    std::string exc_type;
+    double duration = 0;
+    int code = kExitOk;
+    try {
+        zb::Reader reader(in, config);
+        signal_ready(p, in);
+        zb::WriterOptions options;
+        options.write_timeout = milliseconds(write_timeout);
+        zb::Writer writer = attach_writer(out, options, milliseconds(wait), run);
+        const auto t0 = Clock::now();
+        try {
+            while ((frames == 0 || relayed < frames) && !g_stop) {
+                zb::Frame f = read_with_timeout(reader, timeout);
+                if (!f.valid()) {
+                    if (frames != 0 && !g_stop) run.error("no frame within " + std::to_string(timeout.count()) + " ms");
+                    break;
+                }
+                if (relayed == 0) {
+                    const auto md = reader.metadata();
+                    if (reader.health().metadata_written_bytes > 0) {
+                        writer.set_metadata(md);
+                        metadata_relayed = true;
+                        metadata_size = md.size();
+                    }
+                }
+                writer.write_frame(f.data());
+                ++relayed;
+                bytes += f.size();
+                if (run.verbose && relayed % log_interval == 0) {
+                    run.log("[RELAY] Progress: " + std::to_string(relayed) + " frames");
+                }
+                f.release();
+            }
+        } catch (const zb::WriterDeadException& e) {
+            writer_gone = true;
+            if (frames != 0 && relayed < frames) run.error(describe(e));
+        }
+        duration = seconds_since(t0);
+        writer.close();
+        reader.close();
+    } catch (const std::exception& e) {
+        exc_type = exception_type(e);
+        run.error(describe(e));
+        code = kExitException;
+    }
+    if (code == kExitOk && !run.errors.empty()) code = kExitErrors;
+    Json j;
+    j.field("operation", "relay")
+        .field("input_buffer", in)
+        .field("output_buffer", out)
+        .field("frames_relayed", relayed)
+        .field("metadata_relayed", metadata_relayed)
+        .field("metadata_size", metadata_size)
+        .field("total_bytes", bytes)
+        .field("duration_seconds", duration)
+        .field("throughput_mbps", mib_per_second(bytes, duration))
+        .field("writer_gone", writer_gone)
+        .field("exception_type", exc_type)
+        .strings("errors", run.errors);
+    std::ostringstream human;
+    human << "[RELAY] relayed " << relayed << " frames (" << bytes << " bytes) in " << duration << " s";
+    run.emit(j, human.str());
+    return code;
+}
+
+}  // namespace interop
