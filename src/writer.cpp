@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/health_snapshot.h"
 #include "core/liveness.h"
 #include "core/log.h"
 #include "core/names.h"
@@ -305,21 +306,7 @@ bool Writer::Impl::is_reader_connected() const {
 
 BufferHealth Writer::Impl::health() const {
     ensure_open();
-    BufferHealth h;
-    h.payload_size = payload_size_;
-    h.payload_free_bytes = std::min(oieb_.payload_free_bytes(), payload_size_);
-    h.payload_used_bytes = payload_size_ - h.payload_free_bytes;
-    h.utilisation = static_cast<double>(h.payload_used_bytes) / static_cast<double>(payload_size_);
-    h.write_pos = oieb_.write_pos();
-    h.read_pos = oieb_.read_pos();
-    h.written_count = oieb_.written_count();
-    h.read_count = oieb_.read_count();
-    h.metadata_size = metadata_size_;
-    h.metadata_written_bytes = oieb_.metadata_written_bytes();
-    h.writer_pid = oieb_.writer_pid();
-    h.reader_pid = oieb_.reader_pid();
-    h.writer_alive = posix::pid_alive(h.writer_pid);
-    h.reader_alive = posix::pid_alive(h.reader_pid);
+    BufferHealth h = detail::snapshot_shared_state(oieb_, payload_size_, metadata_size_);
     h.frames = frames_written_.load(std::memory_order_relaxed);
     h.bytes = bytes_written_.load(std::memory_order_relaxed);
     h.wraps = wraps_.load(std::memory_order_relaxed);

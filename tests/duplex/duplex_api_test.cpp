@@ -10,19 +10,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <class E, class F>
-std::string expect_throw(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "threw another exception: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "did not throw";
-    return {};
-}
+using test::expect_throw;
 
 TEST(DuplexNames, BufferNamesUseLiteralSuffixes) {
     EXPECT_EQ(request_buffer_name("ch"), "ch_request");

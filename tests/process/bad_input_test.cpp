@@ -12,19 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <class E, class F>
-std::string expect_throw(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "wrong exception: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "nothing was thrown";
-    return {};
-}
+using test::expect_throw;
 
 void expect_mentions(const std::string& message, std::initializer_list<std::string> parts) {
     for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' missing in: " << message;

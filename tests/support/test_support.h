@@ -70,6 +70,22 @@ private:
     bool reaped_ = false;
 };
 
+// Runs f and returns what() of the E it throws; records a test failure if it throws nothing
+// or something else.
+template <class E, class F>
+std::string expect_throw(F&& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "threw another exception: " << e.what();
+        return {};
+    }
+    ADD_FAILURE() << "did not throw";
+    return {};
+}
+
 // Polls `condition` every millisecond until it is true or `timeout` passes.
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
