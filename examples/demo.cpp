@@ -198,7 +198,7 @@ struct Options {
     std::string name;
     double seconds = 5.0;
     std::size_t frame_size = 3'110'400;  // 1920 x 1080 x 3 (RGB24)
-    std::size_t ring_mib = 64;
+    std::size_t ring_mib = 8;
     double fps = 0.0;                    // 0: as fast as possible
     std::uint64_t corrupt_every = 0;     // writer damages one byte of every Nth frame (self-test)
     double connect_timeout = 10.0;
@@ -209,7 +209,7 @@ void usage(std::FILE* out) {
         "usage: demo [options]\n"
         "  --seconds S         how long the writer streams (default 5)\n"
         "  --frame-size BYTES  frame size, >= 16 (default 3110400 = one 1080p RGB24 frame)\n"
-        "  --ring-mib MIB      payload ring size in MiB (default 64)\n"
+        "  --ring-mib MIB      payload ring size in MiB (default 8: two 1080p frames)\n"
         "  --fps N             limit the writer to N frames/s (default 0 = unlimited)\n"
         "  --corrupt-every N   writer damages one byte in every Nth frame, to show detection\n"
         "  --role R            both (default), reader or writer\n"

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libboost-dev libfmt-dev libgtest-dev libbenchmark-dev
+  libfmt-dev libgtest-dev libbenchmark-dev
   python3 python3-venv python3-pip
 )
 
