@@ -70,6 +70,7 @@ private:
     void create();
     bool wait_for_post(Clock::time_point deadline);
     void check_writer_or_throw();
+    bool unposted_frame_ready() const;
     void verify_header_fields() const;
     [[noreturn]] void corrupt(std::string_view what) const;
 };
@@ -219,6 +220,24 @@ void Reader::Impl::check_writer_or_throw() {
     throw WriterDeadException(fmt::format("buffer '{}': the writer process (pid {}) died", name_, pid));
 }
 
+// A writer killed between counting a frame (written_count, release) and posting sem-w leaves a
+// complete frame behind. It is taken only if its header carries exactly the sequence we expect:
+// a count alone can be a Python writer's phantom wrap count with stale bytes behind it.
+bool Reader::Impl::unposted_frame_ready() const {
+    if (oieb_.written_count() <= read_count_) return false;
+    const std::uint64_t S = payload_size_;
+    std::uint64_t rp = ring::needs_implicit_wrap(S, read_pos_) ? 0 : read_pos_;
+    protocol::FrameHeader header;
+    std::memcpy(&header, payload_ + rp, sizeof header);
+    auto check = ring::classify_header(S, rp, header);
+    if (check.kind == ring::HeaderKind::wrap_marker) {
+        rp = 0;
+        std::memcpy(&header, payload_, sizeof header);
+        check = ring::classify_header(S, rp, header);
+    }
+    return check.kind == ring::HeaderKind::frame && header.sequence_number == expected_sequence_;
+}
+
 // Takes one sem-w count before `deadline`: spin, then sleep in liveness slices.
 bool Reader::Impl::wait_for_post(Clock::time_point deadline) {
     if (sem_write_->try_wait()) return true;
@@ -228,19 +247,20 @@ bool Reader::Impl::wait_for_post(Clock::time_point deadline) {
     }
     for (;;) {
         const auto now = Clock::now();
-        if (now >= deadline) {
-            check_writer_or_throw();
-            return sem_write_->try_wait();
+        const bool last_slice = now >= deadline;
+        if (!last_slice) {
+            const auto slice_end = std::min(deadline, now + config_.wait.liveness_interval);
+            blocked_waits_.fetch_add(1, std::memory_order_relaxed);
+            if (sem_write_->wait_until(slice_end)) return true;
         }
-        const auto slice_end = std::min(deadline, now + config_.wait.liveness_interval);
-        blocked_waits_.fetch_add(1, std::memory_order_relaxed);
-        if (sem_write_->wait_until(slice_end)) return true;
         try {
             check_writer_or_throw();
         } catch (const WriterDeadException&) {
-            if (sem_write_->try_wait()) return true;  // a last frame posted as it left
+            // A last frame posted as it left, or counted but never posted (killed in between).
+            if (sem_write_->try_wait() || unposted_frame_ready()) return true;
             throw;
         }
+        if (last_slice) return sem_write_->try_wait();
     }
 }
 

@@ -4,6 +4,9 @@
 #include <atomic>
 #include <thread>
 
+#include <fcntl.h>
+#include <semaphore.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "test_support.h"
@@ -199,6 +202,83 @@ TEST(Liveness, WriterOfAnotherUserIsConsideredAlive) {
     ASSERT_TRUE(reader.read_frame(1s));
     EXPECT_TRUE(reader.is_writer_connected());
     EXPECT_FALSE(reader.read_frame(200ms)) << "a live writer of another user must not read as dead";
+    writer_process.kill_hard();
+    EXPECT_THROW(reader.read_frame(2s), WriterDeadException);
+}
+
+}  // namespace
+}  // namespace zerobuffer
+
+namespace zerobuffer {
+namespace {
+
+// A writer killed after counting its last frame but before posting sem-w: the complete frame is
+// still delivered, then WriterDead.
+TEST(Liveness, FrameCountedButNotPostedByAKilledWriterIsDelivered) {
+    using namespace std::chrono_literals;
+    test::NameScope names;
+    const auto name = names.make("live_unposted");
+    BufferConfig config;
+    config.metadata_size = 0;
+    config.payload_size = 4096;
+    Reader reader(name, config);
+    test::Latch written;
+    test::Child writer_process([&] {
+        Writer writer(name);
+        writer.write_frame(test::pattern(100, 1));
+        writer.write_frame(test::pattern(200, 2));
+        written.signal();
+        ::pause();
+        return 0;
+    });
+    ASSERT_TRUE(written.wait(10s));
+    // Take back the second post, as if the writer had died just before making it.
+    sem_t* sem_w = ::sem_open(("/sem-w-" + name).c_str(), 0);
+    ASSERT_NE(sem_w, SEM_FAILED);
+    ASSERT_EQ(::sem_trywait(sem_w), 0);
+    ASSERT_EQ(::sem_trywait(sem_w), 0);
+    ASSERT_EQ(::sem_post(sem_w), 0);
+    ::sem_close(sem_w);
+    writer_process.kill_hard();
+
+    Frame first = reader.read_frame(2s);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first.sequence(), 1u);
+    Frame second = reader.read_frame(2s);
+    ASSERT_TRUE(second) << "the counted frame must be delivered although its post never came";
+    EXPECT_EQ(second.sequence(), 2u);
+    EXPECT_TRUE(test::matches_pattern(second.data().data(), 200, 2));
+    EXPECT_THROW(reader.read_frame(2s), WriterDeadException);
+}
+
+// The same situation with stale bytes behind the count (a Python writer's phantom wrap count)
+// must not produce a frame.
+TEST(Liveness, CountWithoutAFrameOfTheExpectedSequenceIsNotDelivered) {
+    using namespace std::chrono_literals;
+    test::NameScope names;
+    const auto name = names.make("live_phantom");
+    BufferConfig config;
+    config.metadata_size = 0;
+    config.payload_size = 4096;
+    Reader reader(name, config);
+    test::Latch written;
+    test::Child writer_process([&] {
+        Writer writer(name);
+        writer.write_frame(test::pattern(100, 1));
+        written.signal();
+        ::pause();
+        return 0;
+    });
+    ASSERT_TRUE(written.wait(10s));
+    ASSERT_TRUE(reader.read_frame(2s));
+    // A phantom count: written_count one ahead, nothing new in the ring.
+    const int fd = ::shm_open(("/" + name).c_str(), O_RDWR, 0);
+    ASSERT_GE(fd, 0);
+    void* map = ::mmap(nullptr, 128, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ::close(fd);
+    ASSERT_NE(map, MAP_FAILED);
+    std::atomic_ref<std::uint64_t>(static_cast<protocol::Oieb*>(map)->payload_written_count).fetch_add(1);
+    ::munmap(map, 128);
     writer_process.kill_hard();
     EXPECT_THROW(reader.read_frame(2s), WriterDeadException);
 }
