@@ -212,26 +212,41 @@ TEST(Liveness, WriterOfAnotherUserIsConsideredAlive) {
 namespace zerobuffer {
 namespace {
 
+// A reader with a 4 KiB ring and a writer child that has written frames of 100, 200, ... bytes
+// with sequences 1..frames and now waits to be killed.
+struct ReaderWithWaitingWriter {
+    ReaderWithWaitingWriter(std::string_view base, int frames)
+        : name(names.make(base)), reader(name, small_ring()), writer_process([this, frames] {
+              Writer writer(name);
+              for (int i = 1; i <= frames; ++i) {
+                  writer.write_frame(test::pattern(100 * static_cast<std::size_t>(i), static_cast<std::uint64_t>(i)));
+              }
+              written.signal();
+              ::pause();
+              return 0;
+          }) {}
+    static BufferConfig small_ring() {
+        BufferConfig config;
+        config.metadata_size = 0;
+        config.payload_size = 4096;
+        return config;
+    }
+    test::NameScope names;
+    std::string name;
+    Reader reader;
+    test::Latch written;
+    test::Child writer_process;
+};
+
 // A writer killed after counting its last frame but before posting sem-w: the complete frame is
 // still delivered, then WriterDead.
 TEST(Liveness, FrameCountedButNotPostedByAKilledWriterIsDelivered) {
     using namespace std::chrono_literals;
-    test::NameScope names;
-    const auto name = names.make("live_unposted");
-    BufferConfig config;
-    config.metadata_size = 0;
-    config.payload_size = 4096;
-    Reader reader(name, config);
-    test::Latch written;
-    test::Child writer_process([&] {
-        Writer writer(name);
-        writer.write_frame(test::pattern(100, 1));
-        writer.write_frame(test::pattern(200, 2));
-        written.signal();
-        ::pause();
-        return 0;
-    });
-    ASSERT_TRUE(written.wait(10s));
+    ReaderWithWaitingWriter fx("live_unposted", 2);
+    ASSERT_TRUE(fx.written.wait(10s));
+    const auto& name = fx.name;
+    Reader& reader = fx.reader;
+    test::Child& writer_process = fx.writer_process;
     // Take back the second post, as if the writer had died just before making it.
     sem_t* sem_w = ::sem_open(("/sem-w-" + name).c_str(), 0);
     ASSERT_NE(sem_w, SEM_FAILED);
@@ -255,21 +270,11 @@ TEST(Liveness, FrameCountedButNotPostedByAKilledWriterIsDelivered) {
 // must not produce a frame.
 TEST(Liveness, CountWithoutAFrameOfTheExpectedSequenceIsNotDelivered) {
     using namespace std::chrono_literals;
-    test::NameScope names;
-    const auto name = names.make("live_phantom");
-    BufferConfig config;
-    config.metadata_size = 0;
-    config.payload_size = 4096;
-    Reader reader(name, config);
-    test::Latch written;
-    test::Child writer_process([&] {
-        Writer writer(name);
-        writer.write_frame(test::pattern(100, 1));
-        written.signal();
-        ::pause();
-        return 0;
-    });
-    ASSERT_TRUE(written.wait(10s));
+    ReaderWithWaitingWriter fx("live_phantom", 1);
+    ASSERT_TRUE(fx.written.wait(10s));
+    const auto& name = fx.name;
+    Reader& reader = fx.reader;
+    test::Child& writer_process = fx.writer_process;
     ASSERT_TRUE(reader.read_frame(2s));
     // A phantom count: written_count one ahead, nothing new in the ring.
     const int fd = ::shm_open(("/" + name).c_str(), O_RDWR, 0);

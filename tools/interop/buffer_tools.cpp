@@ -20,11 +20,7 @@ int cmd_create(int argc, char** argv) {
     p.option("", "hold-ms", "MS", "close after this long; 0 = only on SIGTERM/SIGINT", "0");
     add_buffer_options(p);
     add_output_options(p);
-    p.parse(argc, argv, 2);
-    if (p.help_requested()) {
-        std::cout << p.usage();
-        return kExitOk;
-    }
+    if (!p.parse_or_print_help(argc, argv, 2)) return kExitOk;
     const std::string name = p.arg(0);
     const auto hold = p.get_int("hold-ms", 0, INT32_MAX);
     const zb::BufferConfig config = buffer_config_from(p);
@@ -71,11 +67,7 @@ int cmd_dump_oieb(int argc, char** argv) {
     ArgParser p("dump-oieb", "Print the OIEB (first 128 bytes of /dev/shm/BUFFER) as JSON, read-only.");
     p.positional("BUFFER", "buffer name");
     p.flag("", "json-output", "accepted for symmetry; the output is always JSON");
-    p.parse(argc, argv, 2);
-    if (p.help_requested()) {
-        std::cout << p.usage();
-        return kExitOk;
-    }
+    if (!p.parse_or_print_help(argc, argv, 2)) return kExitOk;
     const std::string name = p.arg(0);
     const std::string shm_name = "/" + name;
     const int fd = ::shm_open(shm_name.c_str(), O_RDONLY, 0);

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <iostream>
+
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
@@ -170,6 +172,13 @@ std::uint64_t parse_size(const std::string& text, const std::string& what) {
         throw UsageError(what + ": '" + text + "' is too large");
     }
     return static_cast<std::uint64_t>(v) * mult;
+}
+
+bool ArgParser::parse_or_print_help(int argc, char** argv, int first) {
+    parse(argc, argv, first);
+    if (!help_) return true;
+    std::cout << usage();
+    return false;
 }
 
 }  // namespace interop

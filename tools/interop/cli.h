@@ -32,6 +32,9 @@ public:
     void parse(int argc, char** argv, int first);
 
     bool help_requested() const noexcept { return help_; }
+    // parse(), then, if -h/--help was given, prints usage() to standard output and returns false:
+    // the subcommand then exits with success without doing anything.
+    bool parse_or_print_help(int argc, char** argv, int first);
     bool has(const std::string& long_name) const;  // given on the command line
     std::string get(const std::string& long_name) const;
     std::int64_t get_int(const std::string& long_name, std::int64_t min, std::int64_t max) const;

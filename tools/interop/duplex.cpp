@@ -36,11 +36,7 @@ int cmd_duplex_server(int argc, char** argv) {
     add_metadata_options(p, "expected from the client (checked in on_init)");
     add_buffer_options(p);
     add_output_options(p);
-    p.parse(argc, argv, 2);
-    if (p.help_requested()) {
-        std::cout << p.usage();
-        return kExitOk;
-    }
+    if (!p.parse_or_print_help(argc, argv, 2)) return kExitOk;
     const std::string channel = p.arg(0);
     const auto target = static_cast<std::uint64_t>(p.get_int("requests", 0, INT64_MAX));
     const SizeSchedule sizes = request_sizes(p);
@@ -186,11 +182,7 @@ int cmd_duplex_client(int argc, char** argv) {
     p.option("", "response-payload-size", "N", "payload ring of CHANNEL_response", "256M");
     add_metadata_options(p, "sent to the server (client metadata)");
     add_output_options(p);
-    p.parse(argc, argv, 2);
-    if (p.help_requested()) {
-        std::cout << p.usage();
-        return kExitOk;
-    }
+    if (!p.parse_or_print_help(argc, argv, 2)) return kExitOk;
     const std::string channel = p.arg(0);
     const auto requests = static_cast<std::uint64_t>(p.get_int("requests", 1, INT64_MAX));
     SizeSchedule sizes = request_sizes(p);

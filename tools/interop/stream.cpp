@@ -180,11 +180,7 @@ int cmd_writer(int argc, char** argv) {
     p.flag("", "expect-reader-death", "a ReaderDeadException ends the run successfully (exit 0)");
     p.flag("", "no-prefault", "do not map the segment with MAP_POPULATE");
     add_output_options(p);
-    p.parse(argc, argv, 2);
-    if (p.help_requested()) {
-        std::cout << p.usage();
-        return kExitOk;
-    }
+    if (!p.parse_or_print_help(argc, argv, 2)) return kExitOk;
     const std::string name = p.arg(0);
     const auto frames = static_cast<std::uint64_t>(p.get_int("frames", 0, INT64_MAX));
     const SizeSchedule sizes = schedule_from(p, false);
@@ -303,11 +299,7 @@ int cmd_reader(int argc, char** argv) {
     add_metadata_options(p, "expected");
     add_buffer_options(p);
     add_output_options(p);
-    p.parse(argc, argv, 2);
-    if (p.help_requested()) {
-        std::cout << p.usage();
-        return kExitOk;
-    }
+    if (!p.parse_or_print_help(argc, argv, 2)) return kExitOk;
     const std::string name = p.arg(0);
     const auto frames = static_cast<std::uint64_t>(p.get_int("frames", 0, INT64_MAX));
     const SizeSchedule sizes = schedule_from(p, true);
@@ -451,11 +443,7 @@ int cmd_relay(int argc, char** argv) {
     p.option("", "log-interval", "N", "with -v, a progress line every N frames", "100");
     add_buffer_options(p);
     add_output_options(p);
-    p.parse(argc, argv, 2);
-    if (p.help_requested()) {
-        std::cout << p.usage();
-        return kExitOk;
-    }
+    if (!p.parse_or_print_help(argc, argv, 2)) return kExitOk;
     const std::string in = p.arg(0), out = p.arg(1);
     const auto frames = static_cast<std::uint64_t>(p.get_int("frames", 0, INT64_MAX));
     const auto timeout = milliseconds(p.get_int("timeout-ms", 1, 3600000));
