@@ -321,6 +321,8 @@ def cmd_reader(argv):
     p.add_argument("--sizes")
     p.add_argument("--verify", default="none", choices=["none", "sequential", "zero", "ones"])
     p.add_argument("--timeout-ms", type=int, default=5000)
+    p.add_argument("--first-timeout-ms", type=int, default=None,
+                   help="how long the first read may wait (the writer's start-up); default --timeout-ms")
     p.add_argument("--delay-ms", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--checksum", action="store_true")
@@ -334,6 +336,7 @@ def cmd_reader(argv):
     sizes = schedule(args, True)
     verifier = Verifier(args.verify, sizes, not args.no_sequence_check, metadata_choice(args), args.checksum)
     timeout = args.timeout_ms / 1000.0
+    first_timeout = timeout if args.first_timeout_ms is None else args.first_timeout_ms / 1000.0
     install_stop_handlers()
 
     errors, exc = [], ""
@@ -350,7 +353,7 @@ def cmd_reader(argv):
         held = []
         try:
             while (args.frames == 0 or nread < args.frames) and not _stop:
-                frame = reader.read_frame(timeout=timeout)
+                frame = reader.read_frame(timeout=first_timeout if nread == 0 else timeout)
                 if frame is None:
                     if args.frames == 0 and not args.expect_writer_death:
                         break

@@ -10,6 +10,9 @@ import subprocess
 import sys
 import time
 
+# How long a spawned reader waits for its first frame (see ZB.command).
+FIRST_FRAME_TIMEOUT_MS = 30000
+
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 PYPEER = HERE / "pypeer.py"
@@ -237,6 +240,10 @@ class ZB:
     @staticmethod
     def command(lang, sub, args):
         args = [str(a) for a in args]
+        if sub == "reader" and "--first-timeout-ms" not in args:
+            # A reader starts before its writer; the writer's start-up (a Python interpreter on a
+            # busy machine) must not count against the per-read timeout the test is about.
+            args += ["--first-timeout-ms", str(FIRST_FRAME_TIMEOUT_MS)]
         if lang == "cpp":
             return [str(INTEROP), sub, *args, "--json-output"]
         if lang == "py":

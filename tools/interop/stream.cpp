@@ -288,6 +288,7 @@ int cmd_reader(int argc, char** argv) {
     p.option("", "sizes", "SPEC", "expected per-frame sizes: mixed:MIN:MAX:SEED, list:A,B,..., file:PATH");
     p.option("", "verify", "NAME", "expected content: none, sequential, zero or ones", "none");
     p.option("", "timeout-ms", "MS", "how long one read may wait", "5000");
+    p.option("", "first-timeout-ms", "MS", "how long the first read may wait (the writer's start-up); default --timeout-ms");
     p.option("", "delay-ms", "MS", "hold each frame this long before releasing it (a slow reader)", "0");
     p.option("", "batch-size", "N", "accepted for compatibility with the upstream readers; ignored", "1");
     p.flag("", "checksum", "record the MD5 of the first 100 frames");
@@ -305,6 +306,8 @@ int cmd_reader(int argc, char** argv) {
     const SizeSchedule sizes = schedule_from(p, true);
     const Pattern pattern = parse_pattern(p.get("verify"), true);
     const auto timeout = milliseconds(p.get_int("timeout-ms", 1, 3600000));
+    const auto first_timeout =
+        p.has("first-timeout-ms") ? milliseconds(p.get_int("first-timeout-ms", 1, 3600000)) : timeout;
     const auto delay = p.get_int("delay-ms", 0, 3600000);
     (void)p.get_int("batch-size", 1, INT32_MAX);
     const bool expect_writer_death = p.has("expect-writer-death");
@@ -344,7 +347,7 @@ int cmd_reader(int argc, char** argv) {
                         }
                     }
                 } else {
-                    f = read_with_timeout(reader, timeout);
+                    f = read_with_timeout(reader, read == 0 ? first_timeout : timeout);
                 }
                 if (!f.valid()) {
                     if (g_stop) break;
