@@ -36,9 +36,14 @@ std::string channel_name() {
     return "zbbench_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_duplex";
 }
 
-zb::BufferConfig ring_for(std::size_t size, std::int64_t spin_us) {
+zb::WaitStrategy wait_for(std::int64_t spin_us) {
+    zb::WaitStrategy wait;
+    wait.spin = std::chrono::microseconds(spin_us);
+    return wait;
+}
+
+zb::BufferConfig ring_for(std::size_t size) {
     zb::BufferConfig config;
-    config.wait.spin = std::chrono::microseconds(spin_us);
     config.metadata_size = 4096;
     config.payload_size = std::max<std::size_t>(std::size_t{1} << 20, 4 * (size + 16));
     return config;
@@ -47,7 +52,7 @@ zb::BufferConfig ring_for(std::size_t size, std::int64_t spin_us) {
 // The echo server in a child process; it stops when the parent closes `stop_fd`'s other end.
 class ServerProcess {
 public:
-    ServerProcess(const std::string& channel, const zb::BufferConfig& config) {
+    ServerProcess(const std::string& channel, const zb::BufferConfig& config, const zb::WaitStrategy& wait) {
         int ready[2], stop[2];
         if (::pipe(ready) != 0 || ::pipe(stop) != 0) throw std::runtime_error("pipe failed");
         std::fflush(nullptr);
@@ -58,7 +63,10 @@ public:
             ::close(stop[1]);
             int code = 0;
             try {
-                zb::ImmutableDuplexServer server(channel, config);
+                zb::DuplexServerOptions options;
+                options.request_reader.wait = wait;
+                options.response_writer.wait = wait;
+                zb::ImmutableDuplexServer server(channel, config, options);
                 server.start([](const zb::Frame& request, zb::Writer& response) { response.write_frame(request.data()); });
                 const char c = 'r';
                 (void)!::write(ready[1], &c, 1);
@@ -105,9 +113,11 @@ void BM_DuplexRoundTrip(benchmark::State& state) {
     const std::int64_t spin_us = state.range(1);
     const std::string channel = channel_name();
     try {
-        ServerProcess server(channel, ring_for(size, spin_us));
+        ServerProcess server(channel, ring_for(size), wait_for(spin_us));
         zb::DuplexClientOptions options;
-        options.response_config = ring_for(size, spin_us);
+        options.response_config = ring_for(size);
+        options.response_reader.wait = wait_for(spin_us);
+        options.request_writer.wait = wait_for(spin_us);
         zb::DuplexClient client(channel, options);
         std::vector<std::byte> request(size, std::byte{0x5A});
         for (int i = 0; i < 200; ++i) {  // warm-up: page faults, caches, the server's first attach

@@ -196,6 +196,8 @@ struct DuplexServerOptions {
     // Options of the response Writer. write_timeout is how long one response may wait for
     // space in the client's response ring (the client is not reading) before it fails.
     WriterOptions response_writer{};
+    // Options of the request Reader (how the server waits for requests, prefaulting, checks).
+    ReaderOptions request_reader{};
     ResponsePolicy response_policy = ResponsePolicy::ExactlyOne;
     // ThreadPool mode: worker threads (0: std::thread::hardware_concurrency(), at least 2) and
     // the most requests dispatched but not yet answered on the wire (0: 4 x workers).
@@ -270,6 +272,8 @@ struct DuplexClientOptions {
     // Options of the request Writer: write_timeout is how long a send may wait for space in
     // the server's request ring.
     WriterOptions request_writer{};
+    // Options of the response Reader (how the client waits for responses, prefaulting, checks).
+    ReaderOptions response_reader{};
     // Client metadata written into CH_request at every (re)connect, before the first request;
     // the server's on_init receives it. Also settable with set_metadata().
     std::vector<std::byte> metadata;

@@ -1,7 +1,8 @@
 // Exceptions thrown by zerobuffer. Every one derives from ZeroBufferException, which is a
 // std::runtime_error carrying a std::error_code: either one of zerobuffer::errc (category
-// "zerobuffer") or, for operating-system failures, the errno in std::system_category().
-// Messages name the buffer and the numbers involved.
+// "zerobuffer") or, for operating-system failures (SystemError), the errno in
+// std::system_category(). Messages name the buffer and the numbers involved. The platform layer
+// underneath throws std::system_error; the library turns it into SystemError naming the buffer.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,7 @@ enum class errc {
     corrupt_buffer,
     closed,
     usage_error,
+    name_blocked,
 };
 
 const std::error_category& zerobuffer_category() noexcept;
@@ -86,6 +88,13 @@ ZEROBUFFER_DECLARE_EXCEPTION(UsageException, ZeroBufferException, errc::usage_er
 class SystemError : public ZeroBufferException {
 public:
     SystemError(const std::string& message, std::error_code code) : ZeroBufferException(message, code) {}
+};
+
+// Another user's object, or an object that is not a ZeroBuffer v1 buffer, occupies the name;
+// what() names the object, its owner and mode, and what to do about it.
+class NameBlockedException : public ZeroBufferException {
+public:
+    explicit NameBlockedException(const std::string& message);
 };
 
 #undef ZEROBUFFER_DECLARE_EXCEPTION

@@ -11,7 +11,9 @@ enum class LogLevel { trace = 0, debug, info, warn, error, off };
 
 using LogSink = std::function<void(LogLevel, std::string_view message)>;
 
-// Replaces the sink (nullptr restores the default standard-error sink). Thread-safe.
+// Replaces the sink (nullptr restores the default standard-error sink). Thread-safe. The sink
+// may be called from any thread, concurrently, and never under a lock of the library: it may
+// log itself (that nested message goes to standard error). Exceptions it throws are ignored.
 void set_log_sink(LogSink sink);
 void set_log_level(LogLevel level);
 LogLevel log_level() noexcept;

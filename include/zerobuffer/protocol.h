@@ -1,4 +1,5 @@
-// ZeroBuffer v1 wire format: the executable form of the wire contract (docs: zerobuffer-v1 §2, §3, §4).
+// ZeroBuffer v1 wire format: the executable form of docs/protocol.md (layout §2, ring §3,
+// metadata §4, local extensions §8).
 //
 // One buffer NAME is a POSIX shared-memory object /dev/shm/NAME laid out as
 //
@@ -19,9 +20,11 @@
 // a view type (src/core/oieb_view.h), never by the struct itself.
 #pragma once
 
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace zerobuffer::protocol {
 
@@ -38,13 +41,22 @@ inline constexpr std::uint8_t kVersionPatch = 0;
 inline constexpr std::uint64_t kFirstSequence = 1;     // every Writer object starts here
 
 // Longest buffer name: glibc allows 251 characters in a semaphore name after its "sem." prefix,
-// and "sem-w-" costs 6 more (contract §1.2).
+// and "sem-w-" costs 6 more (docs/protocol.md §1).
 inline constexpr std::size_t kMaxNameLength = 245;
 
 // Extension used only between zerobuffer C++ writers and readers, never towards a foreign peer:
 // a wrap marker published on its own (with its own sem-w post), with no frame behind it.
-// Our writer emits it only after our reader has advertised support in its lock file.
+// Our writer emits it only when the reader holds the reader liveness lock below (only our
+// reader takes it), so a foreign reader never sees one.
 inline constexpr std::uint64_t kStandaloneWrapSequence = 0xFFFF'FFFF'FFFF'FFFFull;
+
+// Local extension: liveness locks. A zerobuffer C++ reader (writer) holds an open-file-
+// description lock (fcntl F_OFD_SETLK, F_WRLCK) on one byte of the segment's file at these
+// offsets, far beyond any real segment size, for as long as it is attached. The kernel drops
+// the lock when the process dies, whatever PID namespace it lives in, and a foreign peer never
+// sees it: no byte of the segment changes. docs/protocol.md §8.
+inline constexpr std::int64_t kReaderLockOffset = std::int64_t{1} << 62;
+inline constexpr std::int64_t kWriterLockOffset = kReaderLockOffset + 1;
 
 struct ProtocolVersion {
     std::uint8_t major;
@@ -94,8 +106,19 @@ static_assert(offsetof(Oieb, writer_pid) == 0x50);
 static_assert(offsetof(Oieb, reader_pid) == 0x58);
 static_assert(offsetof(Oieb, reserved) == 0x60);
 static_assert(sizeof(FrameHeader) == kFrameHeaderSize);
+static_assert(std::is_standard_layout_v<Oieb> && std::is_trivially_copyable_v<Oieb>);
+static_assert(std::is_standard_layout_v<FrameHeader> && std::is_trivially_copyable_v<FrameHeader>);
+static_assert(std::is_standard_layout_v<ProtocolVersion> && std::is_trivially_copyable_v<ProtocolVersion>);
 static_assert(offsetof(FrameHeader, payload_size) == 0);
 static_assert(offsetof(FrameHeader, sequence_number) == 8);
+
+// Every shared OIEB field is accessed through std::atomic_ref (src/core/oieb_view.h), which must
+// be lock-free (a lock would live in one process only) and fit the fields' alignment.
+static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic_ref<std::uint32_t>::is_always_lock_free);
+static_assert(std::atomic_ref<std::uint8_t>::is_always_lock_free);
+static_assert(std::atomic_ref<std::uint64_t>::required_alignment <= alignof(Oieb));
+static_assert(offsetof(Oieb, metadata_size) % std::atomic_ref<std::uint64_t>::required_alignment == 0);
 
 // Rounds a block size up to the 64-byte block alignment. Callers bound x well below 2^63 first.
 constexpr std::uint64_t align_block(std::uint64_t x) noexcept {

@@ -6,68 +6,113 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace zerobuffer::posix {
 namespace {
-
-void ensure_directory(const std::string& dir) {
-    if (::mkdir(dir.c_str(), 01777) == 0) {
-        ::chmod(dir.c_str(), 01777);  // mkdir applies the umask; a shared lock directory must not
-        return;
-    }
-    if (errno != EEXIST) throw_errno(errno, "creating lock directory '" + dir + "'");
-}
 
 std::string parent_of(const std::string& path) {
     const auto slash = path.find_last_of('/');
     return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
 }
 
+LockRefusal refuse(const std::string& path, std::string reason, const FileInfo& info) {
+    return {path, std::move(reason), info};
+}
+
+// Creates the shared lock directory if needed, then validates what is there.
+std::optional<LockRefusal> prepare_directory(const std::string& dir) {
+    if (::mkdir(dir.c_str(), 01777) == 0) {
+        ::chmod(dir.c_str(), 01777);  // mkdir applies the umask; a shared lock directory must not
+    } else if (errno != EEXIST) {
+        throw_errno(errno, "creating lock directory '" + dir + "'");
+    }
+    return LockFile::check_directory(dir);
+}
+
+// Whether `info` (of an open lock file) may serve as our lock.
+std::optional<LockRefusal> check_lock_file(const std::string& path, const FileInfo& info) {
+    if (!info.regular) return refuse(path, "is not a regular file", info);
+    if (info.uid != effective_uid()) return refuse(path, "belongs to another user", info);
+    if (info.links != 1) return refuse(path, "has other hard links (it may be another file in disguise)", info);
+    return std::nullopt;
+}
+
 }  // namespace
 
-std::optional<LockFile> LockFile::try_acquire(const std::string& path, std::optional<unsigned> mode) {
-    ensure_directory(parent_of(path));
-    for (int attempt = 0; attempt < 16; ++attempt) {
-        FileDescriptor fd(check("opening lock file '" + path + "'",
-                                [&] { return ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666); }));
+std::optional<LockRefusal> LockFile::check_directory(const std::string& dir) {
+    const FileInfo info = inspect_path(dir);
+    if (!info.exists) return std::nullopt;
+    if (info.symlink) return refuse(dir, "is a symbolic link", info);
+    if (!info.directory) return refuse(dir, "is not a directory", info);
+    if (info.uid != 0 && info.uid != effective_uid()) {
+        return refuse(dir, "is owned by another user (it must belong to root or to this user)", info);
+    }
+    if ((info.mode & 0022) != 0 && (info.mode & 01000) == 0) {
+        return refuse(dir, "is writable by other users but not sticky (they could replace our lock files)", info);
+    }
+    return std::nullopt;
+}
+
+LockFile::Attempt LockFile::try_acquire(const std::string& path, const Ownership& owner) {
+    Attempt attempt;
+    if (auto refusal = prepare_directory(parent_of(path))) {
+        attempt.refusal = std::move(refusal);
+        return attempt;
+    }
+    for (int tries = 0; tries < 16; ++tries) {
+        const int raw = retry_eintr([&] {
+            return ::open(path.c_str(), O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+                          static_cast<mode_t>(owner.mode & 0777));
+        });
+        if (raw < 0) {
+            if (errno == ELOOP) {
+                attempt.refusal = refuse(path, "is a symbolic link", inspect_path(path));
+                return attempt;
+            }
+            if (errno == EACCES || errno == EPERM) {
+                attempt.refusal = refuse(path, "cannot be opened by this user", inspect_path(path));
+                return attempt;
+            }
+            throw_errno(errno, "opening lock file '" + path + "'");
+        }
+        FileDescriptor fd(raw);
+        const FileInfo held = inspect_descriptor(fd.get());
+        if (auto refusal = check_lock_file(path, held)) {
+            attempt.refusal = std::move(refusal);
+            return attempt;
+        }
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-            if (errno == EWOULDBLOCK) return std::nullopt;
+            if (errno == EWOULDBLOCK) {
+                attempt.outcome = Outcome::held_elsewhere;
+                return attempt;
+            }
             if (errno == EINTR) continue;
             throw_errno(errno, "locking '" + path + "'");
         }
         // The previous holder may have unlinked the file between our open and our flock; then
         // we hold a lock nobody else can see. Only a lock on the file the path names now counts.
-        struct stat held {}, named {};
-        check("fstat of lock file '" + path + "'", [&] { return ::fstat(fd.get(), &held); });
-        if (::stat(path.c_str(), &named) != 0 || held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
-            continue;
-        }
-        if (mode) ::fchmod(fd.get(), *mode);
-        return LockFile(path, std::move(fd));
+        const FileInfo named = inspect_path(path);
+        if (!named.exists || named.ino != held.ino || named.dev != held.dev) continue;
+        if (owner.group) ::fchown(fd.get(), static_cast<uid_t>(-1), *owner.group);
+        ::fchmod(fd.get(), static_cast<mode_t>(owner.mode));  // our own file (checked above)
+        attempt.outcome = Outcome::acquired;
+        attempt.lock = LockFile(path, std::move(fd));
+        return attempt;
     }
-    return std::nullopt;
+    attempt.outcome = Outcome::held_elsewhere;  // replaced under us again and again
+    return attempt;
 }
 
-bool LockFile::is_held(const std::string& path) {
-    FileDescriptor fd(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }));
-    if (!fd.valid()) return false;
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+LockFile::State LockFile::probe(const std::string& path) {
+    FileDescriptor fd(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK); }));
+    if (!fd.valid()) return (errno == EACCES || errno == EPERM) ? State::unreadable : State::absent;
+    if (!inspect_descriptor(fd.get()).regular) return State::absent;
+    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) {
         ::flock(fd.get(), LOCK_UN);
-        return false;
+        return State::free;
     }
-    return errno == EWOULDBLOCK;
-}
-
-std::optional<std::string> LockFile::read_text(const std::string& path, std::size_t limit) {
-    FileDescriptor fd(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }));
-    if (!fd.valid()) return std::nullopt;
-    std::string text(limit, '\0');
-    const auto n = retry_eintr([&] { return ::pread(fd.get(), text.data(), limit, 0); });
-    if (n < 0) return std::nullopt;
-    text.resize(static_cast<std::size_t>(n));
-    return text;
+    return errno == EWOULDBLOCK ? State::held : State::unreadable;
 }
 
 LockFile& LockFile::operator=(LockFile&& other) noexcept {
@@ -80,29 +125,6 @@ LockFile& LockFile::operator=(LockFile&& other) noexcept {
 }
 
 LockFile::~LockFile() { release(); }
-
-void LockFile::write_text(const std::string& text) {
-    check("truncating lock file '" + path_ + "'", [&] { return ::ftruncate(fd_.get(), 0); });
-    const auto n = check("writing lock file '" + path_ + "'",
-                         [&] { return ::pwrite(fd_.get(), text.data(), text.size(), 0); });
-    if (static_cast<std::size_t>(n) != text.size()) throw_errno(EIO, "short write to lock file '" + path_ + "'");
-}
-
-namespace {
-constexpr const char* kNoteAttribute = "user.zerobuffer";
-}  // namespace
-
-void LockFile::write_note(const std::string& text) {
-    if (::fsetxattr(fd_.get(), kNoteAttribute, text.data(), text.size(), 0) == 0) return;
-    write_text(text);
-}
-
-std::optional<std::string> LockFile::read_note(const std::string& path) {
-    char buf[256];
-    const auto n = ::getxattr(path.c_str(), kNoteAttribute, buf, sizeof buf);
-    if (n >= 0) return std::string(buf, static_cast<std::size_t>(n));
-    return read_text(path);
-}
 
 void LockFile::release() noexcept {
     if (!fd_.valid()) return;

@@ -1,32 +1,47 @@
-// The reader's lock file, held with flock(LOCK_EX|LOCK_NB) like the Python and C# peers.
+// The reader's lock file (/tmp/zerobuffer/NAME.lock), held with flock(LOCK_EX|LOCK_NB) like the
+// Python and C# peers. The directory is shared between users, so nothing here trusts what it
+// finds: the directory must be owned by root or by us and be sticky if others may write to it,
+// and a lock file is never a symlink, never another user's file, never a file with other links.
 #pragma once
 
 #include <optional>
 #include <string>
 
+#include <sys/types.h>
+
+#include "platform/posix/filesystem.h"
+#include "platform/posix/shared_memory.h"
 #include "platform/posix/syscall.h"
 
 namespace zerobuffer::posix {
 
+// Why an existing path cannot be used as our lock file or lock directory.
+struct LockRefusal {
+    std::string path;
+    std::string reason;   // "is a symbolic link", "belongs to another user", ...
+    FileInfo info;        // what is there
+};
+
+struct LockAttempt;
+
 class LockFile {
 public:
-    // Creates the parent directory if needed (mode 01777 so other users can lock too), opens
-    // or creates `path` and takes an exclusive non-blocking flock. Returns nullopt if another
-    // holder has it. Guards against the flock+unlink race: if the path was unlinked or replaced
-    // while we waited for the lock, it retries on the new file.
-    static std::optional<LockFile> try_acquire(const std::string& path, std::optional<unsigned> mode);
+    enum class Outcome { acquired, held_elsewhere, refused };
+    using Attempt = LockAttempt;
 
-    // True if some process holds a flock on `path` right now (the file is not created).
-    static bool is_held(const std::string& path);
+    // Creates the parent directory if needed (mode 01777, so every user can lock), validates it,
+    // opens or creates `path` (O_NOFOLLOW) with `owner`, and takes an exclusive non-blocking
+    // flock. Guards against the flock+unlink race: a lock on a file the path no longer names
+    // is retried on the new file. Throws std::system_error for unexpected OS failures.
+    static Attempt try_acquire(const std::string& path, const Ownership& owner);
 
-    // The file's text, or nullopt if it cannot be read. At most `limit` bytes.
-    static std::optional<std::string> read_text(const std::string& path, std::size_t limit = 256);
+    // Whether some process holds a flock on `path` now. Never creates anything; a symlink or
+    // anything but a regular file counts as absent.
+    enum class State { absent, free, held, unreadable };
+    static State probe(const std::string& path);
 
-    // A short note attached to the lock file for other processes of this library: kept in the
-    // extended attribute user.zerobuffer (no data block to allocate and discard), or as the
-    // file's content where the file system has no user xattrs. Never part of the wire format.
-    void write_note(const std::string& text);
-    static std::optional<std::string> read_note(const std::string& path);
+    // Checks the lock directory without creating it: nullopt if it is usable or absent.
+    static std::optional<LockRefusal> check_directory(const std::string& dir);
 
     LockFile(LockFile&&) noexcept = default;
     LockFile& operator=(LockFile&& other) noexcept;
@@ -34,16 +49,22 @@ public:
     LockFile& operator=(const LockFile&) = delete;
     ~LockFile();
 
-    // Replaces the file's content (local coordination only, never part of the wire format).
-    void write_text(const std::string& text);
     // Unlinks the file while still holding the lock, then closes it. Idempotent.
     void release() noexcept;
+    // Closes it (dropping the lock) and leaves the file where it is.
+    void unlock_keep_file() noexcept { fd_.reset(); }
     const std::string& path() const noexcept { return path_; }
 
 private:
     LockFile(std::string path, FileDescriptor fd) noexcept : path_(std::move(path)), fd_(std::move(fd)) {}
     std::string path_;
     FileDescriptor fd_;
+};
+
+struct LockAttempt {
+    LockFile::Outcome outcome = LockFile::Outcome::refused;
+    std::optional<LockFile> lock;         // when acquired
+    std::optional<LockRefusal> refusal;   // when refused
 };
 
 }  // namespace zerobuffer::posix

@@ -6,30 +6,42 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "platform/posix/syscall.h"
 
 namespace zerobuffer::posix {
 namespace {
 std::string os_name(const std::string& name) { return "/" + name; }
+// glibc keeps a named semaphore in /dev/shm/sem.<name without the slash>.
+std::string file_of(const std::string& name) { return "/dev/shm/sem." + name; }
 }  // namespace
 
-NamedSemaphore NamedSemaphore::create_fresh(const std::string& name, std::optional<unsigned> mode) {
+std::optional<NamedSemaphore> NamedSemaphore::create(const std::string& name, const Ownership& owner) {
     const std::string path = os_name(name);
-    ::sem_unlink(path.c_str());
-    sem_t* sem = ::sem_open(path.c_str(), O_CREAT | O_EXCL, 0666, 0u);
-    if (sem == SEM_FAILED) throw_errno(errno, "creating semaphore '" + name + "'");
-    if (mode) {
-        // glibc keeps the semaphore in /dev/shm/sem.<name without the slash>.
-        const std::string file = "/dev/shm/sem." + name;
-        if (::chmod(file.c_str(), *mode) != 0) {
-            const int err = errno;
-            ::sem_close(sem);
-            ::sem_unlink(path.c_str());
-            throw_errno(err, "chmod of semaphore '" + name + "'");
-        }
+    sem_t* sem = ::sem_open(path.c_str(), O_CREAT | O_EXCL, static_cast<mode_t>(owner.mode & 0777), 0u);
+    if (sem == SEM_FAILED) {
+        if (errno == EEXIST) return std::nullopt;
+        throw_errno(errno, "creating semaphore '" + name + "'");
     }
-    return NamedSemaphore(name, sem);
+    NamedSemaphore created(name, sem);
+    try {
+        // sem_open applies the umask and cannot set a group: fix both on the file it made. It was
+        // created just now with O_EXCL, and O_NOFOLLOW refuses a symlink put in its place.
+        FileDescriptor fd(check("opening semaphore file of '" + name + "'", [&] {
+            return ::open(file_of(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        }));
+        if (owner.group) {
+            check("setting the group of semaphore '" + name + "'",
+                  [&] { return ::fchown(fd.get(), static_cast<uid_t>(-1), *owner.group); });
+        }
+        check("setting the mode of semaphore '" + name + "'",
+              [&] { return ::fchmod(fd.get(), static_cast<mode_t>(owner.mode)); });
+    } catch (...) {
+        ::sem_unlink(path.c_str());
+        throw;
+    }
+    return created;
 }
 
 std::optional<NamedSemaphore> NamedSemaphore::open_existing(const std::string& name) {
@@ -42,6 +54,11 @@ std::optional<NamedSemaphore> NamedSemaphore::open_existing(const std::string& n
 }
 
 bool NamedSemaphore::unlink(const std::string& name) noexcept { return ::sem_unlink(os_name(name).c_str()) == 0; }
+
+bool NamedSemaphore::exists(const std::string& name) {
+    struct stat st {};
+    return ::lstat(file_of(name).c_str(), &st) == 0;
+}
 
 NamedSemaphore::NamedSemaphore(NamedSemaphore&& other) noexcept
     : name_(std::move(other.name_)), sem_(std::exchange(other.sem_, nullptr)) {}
@@ -69,13 +86,17 @@ bool NamedSemaphore::try_wait() noexcept {
 }
 
 bool NamedSemaphore::wait_until(Clock::time_point deadline) {
-    const auto since_epoch = deadline.time_since_epoch();
-    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs);
-    timespec ts{};
-    ts.tv_sec = static_cast<time_t>(secs.count());
-    ts.tv_nsec = static_cast<long>(nanos.count());
     // std::chrono::steady_clock is CLOCK_MONOTONIC with libstdc++.
+    timespec ts{};
+    if (deadline == Clock::time_point::max()) {
+        ts.tv_sec = static_cast<time_t>(-1) > 0 ? static_cast<time_t>(-1) : static_cast<time_t>(~0ull >> 1);
+    } else {
+        const auto since_epoch = deadline.time_since_epoch();
+        const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+        const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs);
+        ts.tv_sec = static_cast<time_t>(secs.count());
+        ts.tv_nsec = static_cast<long>(nanos.count());
+    }
     for (;;) {
         if (::sem_clockwait(sem_, CLOCK_MONOTONIC, &ts) == 0) return true;
         if (errno == EINTR) continue;

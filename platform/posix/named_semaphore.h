@@ -7,18 +7,21 @@
 
 #include <semaphore.h>
 
+#include "platform/posix/shared_memory.h"
+
 namespace zerobuffer::posix {
 
 class NamedSemaphore {
 public:
     using Clock = std::chrono::steady_clock;
 
-    // Removes any semaphore of this name (a leftover, e.g. leaked by a Python reader), then
-    // creates it with O_EXCL and value 0. `mode`: exact mode; unset: 0666 filtered by umask.
-    static NamedSemaphore create_fresh(const std::string& name, std::optional<unsigned> mode);
+    // Creates the semaphore with O_EXCL and value 0, then gives it `owner` (exact mode, group).
+    // nullopt if one of that name exists. Throws std::system_error for other failures.
+    static std::optional<NamedSemaphore> create(const std::string& name, const Ownership& owner);
     // Opens an existing semaphore; nullopt if there is none.
     static std::optional<NamedSemaphore> open_existing(const std::string& name);
     static bool unlink(const std::string& name) noexcept;
+    static bool exists(const std::string& name);
 
     NamedSemaphore(NamedSemaphore&& other) noexcept;
     NamedSemaphore& operator=(NamedSemaphore&& other) noexcept;

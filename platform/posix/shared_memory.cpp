@@ -1,5 +1,7 @@
 #include "platform/posix/shared_memory.h"
 
+#include <atomic>
+#include <cstdio>
 #include <utility>
 
 #include <fcntl.h>
@@ -7,24 +9,40 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "zerobuffer/exceptions.h"
-
 namespace zerobuffer::posix {
 namespace {
 
-std::string os_name(const std::string& name) { return "/" + name; }
+constexpr const char* kShmDir = "/dev/shm";
 
-std::byte* map(int fd, std::uint64_t size, bool prefault, const std::string& name) {
-    const int flags = MAP_SHARED | (prefault ? MAP_POPULATE : 0);
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, fd, 0);
-    if (p == MAP_FAILED) throw_errno(errno, "mmap of shared memory '" + name + "' (" + std::to_string(size) + " bytes)");
-    return static_cast<std::byte*>(p);
+std::string shm_path(const std::string& name) { return std::string(kShmDir) + "/" + name; }
+
+// A temporary name no other process uses: ".zb-tmp-<pid>-<counter>". Left behind only if this
+// process dies between create() and publish(); `zerobuffer cleanup` removes it.
+std::string temporary_name() {
+    static std::atomic<unsigned> counter{0};
+    return ".zb-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+void apply_ownership(int fd, const Ownership& owner, const std::string& what) {
+    if (owner.group) check("setting the group of " + what, [&] { return ::fchown(fd, static_cast<uid_t>(-1), *owner.group); });
+    check("setting the mode of " + what, [&] { return ::fchmod(fd, static_cast<mode_t>(owner.mode)); });
+}
+
+void allocate(int fd, std::uint64_t size, bool prefault, const std::string& what) {
+    check("sizing " + what + " to " + std::to_string(size) + " bytes",
+          [&] { return ::ftruncate(fd, static_cast<off_t>(size)); });
+    if (!prefault) return;
+    int err;  // posix_fallocate returns the error instead of setting errno
+    do {
+        err = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+    } while (err == EINTR);
+    if (err != 0) throw_errno(err, "allocating " + std::to_string(size) + " bytes for " + what + " (is /dev/shm large enough?)");
 }
 
 }  // namespace
 
-SharedMemory::SharedMemory(std::string name, FileDescriptor fd, std::byte* data, std::uint64_t size) noexcept
-    : name_(std::move(name)), fd_(std::move(fd)), data_(data), size_(size) {
+SharedMemory::SharedMemory(std::string name, std::string temp_path, FileDescriptor fd) noexcept
+    : name_(std::move(name)), temp_path_(std::move(temp_path)), fd_(std::move(fd)) {
     struct stat st {};
     if (::fstat(fd_.get(), &st) == 0) {
         dev_ = st.st_dev;
@@ -32,61 +50,68 @@ SharedMemory::SharedMemory(std::string name, FileDescriptor fd, std::byte* data,
     }
 }
 
-std::optional<SharedMemory> SharedMemory::create_exclusive(const std::string& name, std::uint64_t size,
-                                                           std::optional<unsigned> mode, bool prefault) {
-    const std::string path = os_name(name);
-    const int raw = retry_eintr([&] { return ::shm_open(path.c_str(), O_CREAT | O_EXCL | O_RDWR, 0666); });
-    if (raw < 0) {
-        if (errno == EEXIST) return std::nullopt;
-        throw_errno(errno, "creating shared memory '" + name + "'");
+SharedMemory SharedMemory::create(std::uint64_t size, const Ownership& owner, bool prefault) {
+    std::string temp;
+    int raw = -1;
+    // An unnamed file needs /proc to be given a name later (linkat through /proc/self/fd).
+    if (::access("/proc/self/fd", X_OK) == 0) {
+        raw = retry_eintr([&] { return ::open(kShmDir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); });
     }
-    FileDescriptor fd(raw);
+    if (raw < 0) {
+        temp = temporary_name();
+        const std::string path = shm_path(temp);
+        raw = check("creating shared memory '" + path + "'",
+                    [&] { return ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600); });
+    }
+    SharedMemory shm({}, temp, FileDescriptor(raw));
+    const std::string what = "a new shared-memory segment";
     try {
-        if (mode) check("fchmod of shared memory '" + name + "'", [&] { return ::fchmod(fd.get(), *mode); });
-        check("sizing shared memory '" + name + "' to " + std::to_string(size) + " bytes",
-              [&] { return ::ftruncate(fd.get(), static_cast<off_t>(size)); });
-        if (prefault) {
-            // posix_fallocate returns the error instead of setting errno.
-            int err;
-            do {
-                err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size));
-            } while (err == EINTR);
-            if (err != 0) {
-                throw_errno(err, "allocating " + std::to_string(size) + " bytes for shared memory '" + name +
-                                     "' (is /dev/shm large enough?)");
-            }
-        }
-        std::byte* data = map(fd.get(), size, prefault, name);
-        return SharedMemory(name, std::move(fd), data, size);
+        apply_ownership(shm.fd(), owner, what);
+        allocate(shm.fd(), size, prefault, what);
+        shm.map(size, prefault);
     } catch (...) {
-        ::shm_unlink(path.c_str());
+        if (!temp.empty()) ::unlink(shm_path(temp).c_str());
         throw;
     }
+    return shm;
 }
 
-std::optional<SharedMemory> SharedMemory::open_existing(const std::string& name, bool prefault) {
-    const std::string path = os_name(name);
-    const int raw = retry_eintr([&] { return ::shm_open(path.c_str(), O_RDWR, 0); });
+bool SharedMemory::publish(const std::string& name) {
+    const std::string target = shm_path(name);
+    if (temp_path_.empty()) {
+        const std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
+        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+            if (errno == EEXIST) return false;
+            throw_errno(errno, "naming shared memory '" + name + "'");
+        }
+    } else {
+        const std::string from = shm_path(temp_path_);
+        if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0) {
+            if (errno == EEXIST) return false;
+            throw_errno(errno, "naming shared memory '" + name + "'");
+        }
+        temp_path_.clear();
+    }
+    name_ = name;
+    return true;
+}
+
+std::optional<SharedMemory> SharedMemory::open(const std::string& name, bool writable) {
+    const std::string path = shm_path(name);
+    const int flags = (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+    const int raw = retry_eintr([&] { return ::open(path.c_str(), flags); });
     if (raw < 0) {
         if (errno == ENOENT) return std::nullopt;
-        throw_errno(errno, "opening shared memory '" + name + "'");
+        throw_errno(errno, "opening shared memory '" + path + "'");
     }
-    FileDescriptor fd(raw);
-    struct stat st {};
-    check("fstat of shared memory '" + name + "'", [&] { return ::fstat(fd.get(), &st); });
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    if (size == 0) {
-        // A creator between shm_open and ftruncate, or garbage. Nothing to map.
-        return SharedMemory(name, std::move(fd), nullptr, 0);
-    }
-    std::byte* data = map(fd.get(), size, prefault, name);
-    return SharedMemory(name, std::move(fd), data, size);
+    return SharedMemory(name, {}, FileDescriptor(raw));
 }
 
-bool SharedMemory::unlink(const std::string& name) noexcept { return ::shm_unlink(os_name(name).c_str()) == 0; }
+bool SharedMemory::unlink(const std::string& name) noexcept { return ::unlink(shm_path(name).c_str()) == 0; }
 
 SharedMemory::SharedMemory(SharedMemory&& other) noexcept
     : name_(std::move(other.name_)),
+      temp_path_(std::move(other.temp_path_)),
       fd_(std::move(other.fd_)),
       data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
@@ -97,6 +122,7 @@ SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
     if (this != &other) {
         unmap();
         name_ = std::move(other.name_);
+        temp_path_ = std::move(other.temp_path_);
         fd_ = std::move(other.fd_);
         data_ = std::exchange(other.data_, nullptr);
         size_ = std::exchange(other.size_, 0);
@@ -106,19 +132,41 @@ SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
     return *this;
 }
 
-SharedMemory::~SharedMemory() { unmap(); }
+SharedMemory::~SharedMemory() {
+    unmap();
+    if (!temp_path_.empty()) ::unlink(shm_path(temp_path_).c_str());  // created, never published
+}
+
+std::size_t SharedMemory::read_at(void* buffer, std::size_t n, std::uint64_t offset) const {
+    const auto got = check("reading shared memory '" + name_ + "'",
+                           [&] { return ::pread(fd_.get(), buffer, n, static_cast<off_t>(offset)); });
+    return static_cast<std::size_t>(got);
+}
+
+void SharedMemory::map(std::uint64_t size, bool prefault) {
+    unmap();
+    if (size == 0) return;
+    const int flags = MAP_SHARED | (prefault ? MAP_POPULATE : 0);
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, fd_.get(), 0);
+    if (p == MAP_FAILED) throw_errno(errno, "mapping shared memory '" + name_ + "' (" + std::to_string(size) + " bytes)");
+    data_ = static_cast<std::byte*>(p);
+    size_ = size;
+}
+
+void SharedMemory::close_descriptor() noexcept { fd_.reset(); }
 
 void SharedMemory::unmap() noexcept {
     if (data_ != nullptr) {
         ::munmap(data_, size_);
         data_ = nullptr;
+        size_ = 0;
     }
 }
 
 bool SharedMemory::name_refers_to_this() const noexcept {
+    if (name_.empty()) return false;
     struct stat st {};
-    const std::string path = "/dev/shm/" + name_;
-    if (::stat(path.c_str(), &st) != 0) return false;
+    if (::lstat(shm_path(name_).c_str(), &st) != 0) return false;
     return st.st_dev == dev_ && st.st_ino == ino_;
 }
 

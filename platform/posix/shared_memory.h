@@ -1,4 +1,6 @@
-// A POSIX shared-memory object mapped read-write into this process.
+// A POSIX shared-memory segment (/dev/shm/NAME): an open descriptor and, once mapped, a
+// read-write mapping. Opening and mapping are separate steps so that a header can be checked
+// with a small read before anything is mapped.
 #pragma once
 
 #include <cstddef>
@@ -8,21 +10,32 @@
 
 #include <sys/types.h>
 
+#include "platform/posix/filesystem.h"
 #include "platform/posix/syscall.h"
 
 namespace zerobuffer::posix {
 
+struct Ownership {
+    unsigned mode = 0600;               // exact mode given to the object
+    std::optional<gid_t> group;         // group given to the object, if any
+};
+
 class SharedMemory {
 public:
-    // Creates /dev/shm/<name> with O_EXCL, sizes it to `size` bytes and maps it. With `prefault`
-    // the pages are allocated (fallocate: ENOSPC becomes an error now, not SIGBUS later) and
-    // mapped with MAP_POPULATE. `mode`: exact mode via fchmod; unset: 0666 filtered by umask.
-    // Returns nullopt if the object exists already. On failure, removes what it created.
-    static std::optional<SharedMemory> create_exclusive(const std::string& name, std::uint64_t size,
-                                                        std::optional<unsigned> mode, bool prefault);
+    // A new segment that no other process can open yet: an unnamed file in /dev/shm (O_TMPFILE),
+    // or where that is unsupported a file under a private temporary name. It is sized, given
+    // `owner`, allocated (with `prefault`: posix_fallocate, so a full /dev/shm fails here
+    // instead of SIGBUS later) and mapped (MAP_POPULATE with `prefault`). publish() names it.
+    // On failure nothing is left behind.
+    static SharedMemory create(std::uint64_t size, const Ownership& owner, bool prefault);
 
-    // Opens and maps an existing object at its current size. Returns nullopt if there is none.
-    static std::optional<SharedMemory> open_existing(const std::string& name, bool prefault);
+    // Gives a created segment the name `name`, atomically and only if the name is free
+    // (linkat / renameat2 RENAME_NOREPLACE). false: the name exists, nothing changed.
+    bool publish(const std::string& name);
+
+    // Opens /dev/shm/NAME without following a symlink and without mapping it; nullopt if there
+    // is none. Throws std::system_error for other failures (EACCES: another user's segment).
+    static std::optional<SharedMemory> open(const std::string& name, bool writable);
 
     // shm_unlink; false if it did not exist. Never throws.
     static bool unlink(const std::string& name) noexcept;
@@ -33,18 +46,28 @@ public:
     SharedMemory& operator=(const SharedMemory&) = delete;
     ~SharedMemory();
 
+    // Reads up to `n` bytes at `offset` of the file (pread); returns how many were read.
+    std::size_t read_at(void* buffer, std::size_t n, std::uint64_t offset) const;
+    // Maps the first `size` bytes read-write (the file must be at least that long).
+    void map(std::uint64_t size, bool prefault);
+    // Closes the descriptor (releasing its locks); the mapping stays. Idempotent.
+    void close_descriptor() noexcept;
+
+    FileInfo info() const { return inspect_descriptor(fd_.get()); }
+    int fd() const noexcept { return fd_.get(); }
     std::byte* data() const noexcept { return data_; }
     std::uint64_t size() const noexcept { return size_; }
     const std::string& name() const noexcept { return name_; }
 
-    // True if /dev/shm/<name> still names this very object (not a newer one of the same name).
+    // True if /dev/shm/<name> still names this very file (not a newer one of the same name).
     bool name_refers_to_this() const noexcept;
 
 private:
-    SharedMemory(std::string name, FileDescriptor fd, std::byte* data, std::uint64_t size) noexcept;
+    SharedMemory(std::string name, std::string temp_path, FileDescriptor fd) noexcept;
     void unmap() noexcept;
 
-    std::string name_;
+    std::string name_;        // published name; empty while unnamed
+    std::string temp_path_;   // the private temporary name, when O_TMPFILE was unavailable
     FileDescriptor fd_;
     std::byte* data_ = nullptr;
     std::uint64_t size_ = 0;

@@ -1,19 +1,13 @@
 #include "platform/posix/syscall.h"
 
-#include <cstring>
 #include <system_error>
 
 #include <unistd.h>
 
-#include "zerobuffer/exceptions.h"
-
 namespace zerobuffer::posix {
 
 void throw_errno(int err, std::string_view what) {
-    std::string message(what);
-    message += ": ";
-    message += std::strerror(err);
-    throw SystemError(message, std::error_code(err, std::system_category()));
+    throw std::system_error(std::error_code(err, std::system_category()), std::string(what));
 }
 
 void FileDescriptor::reset() noexcept {

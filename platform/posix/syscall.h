@@ -1,4 +1,6 @@
-// One place where syscalls are retried on EINTR and errno becomes an exception.
+// The one place where syscalls are retried on EINTR and errno becomes an exception. The platform
+// layer throws std::system_error (category std::system_category()); the library above adds the
+// buffer's name and turns it into zerobuffer::SystemError.
 #pragma once
 
 #include <cerrno>
@@ -8,8 +10,7 @@
 
 namespace zerobuffer::posix {
 
-// Throws zerobuffer::SystemError (a ZeroBufferException whose code() is {err, system_category})
-// with the message "<what>: <strerror(err)>".
+// Throws std::system_error({err, system_category()}, what).
 [[noreturn]] void throw_errno(int err, std::string_view what);
 
 // Calls f() again while it returns -1 with errno == EINTR; returns the last result.

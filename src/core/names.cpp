@@ -1,9 +1,6 @@
 #include "core/names.h"
 
-#include <cstdlib>
-
 #include <fmt/format.h>
-#include <sys/statvfs.h>
 
 #include "zerobuffer/exceptions.h"
 
@@ -29,6 +26,12 @@ void validate_name(std::string_view name, std::string_view what) {
         throw InvalidNameException(fmt::format("invalid {}: it contains a NUL character", what));
     }
     if (name == "." || name == "..") throw InvalidNameException(fmt::format("invalid {} '{}'", what, name));
+    if (name.starts_with("sem.")) {
+        throw InvalidNameException(fmt::format(
+            "invalid {} '{}': names starting with 'sem.' are where glibc keeps named semaphores "
+            "(/dev/shm/sem.*); such a buffer would collide with another buffer's semaphores",
+            what, name));
+    }
 }
 
 protocol::Layout validate_config(std::string_view name, const BufferConfig& config) {
@@ -40,23 +43,14 @@ protocol::Layout validate_config(std::string_view name, const BufferConfig& conf
             "buffer '{}': metadata_size {} / payload_size {} exceed the limit of {} bytes per block", name,
             config.metadata_size, config.payload_size, kMaxBlockSize));
     }
-    if (config.permissions && *config.permissions > 07777) {
-        throw InvalidArgumentException(
-            fmt::format("buffer '{}': permissions {:o} are not a file mode", name, *config.permissions));
+    if (config.permissions && *config.permissions > 0777) {
+        throw InvalidArgumentException(fmt::format(
+            "buffer '{}': permissions {:o} are not a file mode of the form 0ugo (at most 0777)", name, *config.permissions));
     }
-    validate_wait(name, config.wait);
-    const protocol::Layout layout{protocol::align_block(config.metadata_size), protocol::align_block(config.payload_size)};
-    struct statvfs fs {};
-    if (::statvfs("/dev/shm", &fs) == 0) {
-        const std::uint64_t capacity = static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize;
-        if (capacity != 0 && layout.total_size() > capacity) {
-            throw InvalidArgumentException(fmt::format(
-                "buffer '{}': needs {} bytes of shared memory (OIEB 128 + metadata {} + payload {}) but /dev/shm "
-                "holds only {} bytes",
-                name, layout.total_size(), layout.metadata_size, layout.payload_size, capacity));
-        }
+    if (config.group && config.group->empty()) {
+        throw InvalidArgumentException(fmt::format("buffer '{}': group is set but empty", name));
     }
-    return layout;
+    return {protocol::align_block(config.metadata_size), protocol::align_block(config.payload_size)};
 }
 
 void validate_timeout(std::string_view name, std::chrono::milliseconds timeout, std::string_view what) {
@@ -66,30 +60,39 @@ void validate_timeout(std::string_view name, std::chrono::milliseconds timeout, 
     }
 }
 
+void validate_wait_time(std::string_view name, std::chrono::milliseconds timeout, std::string_view what) {
+    if (timeout.count() < 0) {
+        throw InvalidArgumentException(
+            fmt::format("buffer '{}': {} must not be negative, got {} ms", name, what, timeout.count()));
+    }
+}
+
 void validate_wait(std::string_view name, const WaitStrategy& wait) {
     if (wait.spin.count() < 0) {
         throw InvalidArgumentException(fmt::format("buffer '{}': wait.spin is negative ({} us)", name, wait.spin.count()));
     }
+    if (wait.spin > std::chrono::seconds(1)) {
+        throw InvalidArgumentException(
+            fmt::format("buffer '{}': wait.spin is {} us; at most 1 s of spinning is allowed", name, wait.spin.count()));
+    }
     validate_timeout(name, wait.liveness_interval, "wait.liveness_interval");
 }
 
+void validate_reader_options(std::string_view name, const ReaderOptions& options) { validate_wait(name, options.wait); }
+
+void validate_writer_options(std::string_view name, const WriterOptions& options) {
+    validate_timeout(name, options.write_timeout, "write timeout");
+    validate_wait(name, options.wait);
+}
+
+std::string segment_path(std::string_view name) { return fmt::format("{}/{}", kShmDirectory, name); }
+std::string semaphore_path(std::string_view sem_name) { return fmt::format("{}/sem.{}", kShmDirectory, sem_name); }
 std::string lock_path(std::string_view name) { return fmt::format("{}/{}.lock", kLockDirectory, name); }
 
-std::string csharp_lock_path(std::string_view name) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string dir = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
+std::string csharp_lock_path(std::string_view name, std::string_view tmpdir) {
+    std::string dir = tmpdir.empty() ? std::string("/tmp") : std::string(tmpdir);
     while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
     return fmt::format("{}/zerobuffer/locks/{}.lock", dir, name);
-}
-
-std::string lock_advert(std::uint64_t pid) {
-    return fmt::format("zerobuffer-cpp protocol=1 pid={} features=standalone-wrap\n", pid);
-}
-
-bool advert_allows_standalone_wrap(std::string_view text, std::uint64_t reader_pid) {
-    if (!text.starts_with("zerobuffer-cpp ")) return false;
-    if (text.find(fmt::format(" pid={} ", reader_pid)) == std::string_view::npos) return false;
-    return text.find("standalone-wrap") != std::string_view::npos;
 }
 
 }  // namespace zerobuffer::detail

@@ -91,10 +91,10 @@ DuplexClient::Impl::Impl(std::string channel, DuplexClientOptions options)
     request_name_ = request_buffer_name(channel_);
     response_name_ = response_buffer_name(channel_);
     detail::validate_config(response_name_, options_.response_config);
-    detail::validate_wait(response_name_, options_.response_config.wait);
     detail::validate_timeout(channel_, options_.connect_timeout, "connect_timeout");
     detail::validate_timeout(request_name_, options_.request_writer.write_timeout, "request write_timeout");
-    detail::validate_wait(request_name_, options_.request_writer.wait);
+    detail::validate_writer_options(request_name_, options_.request_writer);
+    detail::validate_reader_options(response_name_, options_.response_reader);
     if (!options_.metadata.empty()) metadata_ = options_.metadata;
     connect();
 }
@@ -103,7 +103,7 @@ void DuplexClient::Impl::create_response_buffer(DuplexClock::time_point deadline
     const auto lock_deadline = std::min(deadline, detail::deadline_in(kLockRetry));
     for (;;) {
         try {
-            response_.emplace(response_name_, options_.response_config);
+            response_.emplace(response_name_, options_.response_config, options_.response_reader);
             return;
         } catch (const ReaderAlreadyConnectedException& e) {
             if (DuplexClock::now() >= lock_deadline) {

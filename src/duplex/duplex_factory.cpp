@@ -6,12 +6,10 @@
 #include <fmt/format.h>
 
 #include "core/names.h"
-#include "core/oieb_view.h"
 #include "duplex/duplex_internal.h"
-#include "platform/posix/lock_file.h"
-#include "platform/posix/named_semaphore.h"
+#include "ownership/buffer_probe.h"
+#include "ownership/reclaim.h"
 #include "platform/posix/process.h"
-#include "platform/posix/shared_memory.h"
 #include "zerobuffer/duplex.h"
 
 namespace zerobuffer {
@@ -77,10 +75,8 @@ bool process_alive(std::uint64_t pid) noexcept {
 
 std::uint64_t peek_reader_pid(const std::string& name) noexcept {
     try {
-        if (auto shm = posix::SharedMemory::open_existing(name, false); shm && shm->size() >= protocol::kOiebSize) {
-            const OiebView oieb(reinterpret_cast<protocol::Oieb*>(shm->data()));
-            if (oieb.oieb_size() == protocol::kOiebSize) return oieb.reader_pid();
-        }
+        const BufferProbe probe = probe_buffer(name);
+        if (probe.oieb && probe.facts.oieb == OiebStatus::valid) return probe.oieb->reader_pid;
     } catch (...) {
     }
     return 0;
@@ -88,36 +84,7 @@ std::uint64_t peek_reader_pid(const std::string& name) noexcept {
 
 bool reclaim_stale_buffer(const std::string& name) noexcept {
     try {
-        // A live C# reader does not use our lock file: never touch a buffer it holds.
-        if (posix::LockFile::is_held(csharp_lock_path(name))) return false;
-        // A killed multi-threaded process reads as dead (zombie group leader) slightly before
-        // its last thread has exited and released its flock: while the lock is held but the
-        // recorded owner is dead, wait a little for the lock instead of giving up.
-        const auto deadline = DuplexClock::now() + std::chrono::milliseconds(100);
-        std::optional<posix::LockFile> lock;
-        for (;;) {
-            lock = posix::LockFile::try_acquire(lock_path(name), std::nullopt);
-            if (lock) break;
-            std::uint64_t owner = 0;
-            if (auto shm = posix::SharedMemory::open_existing(name, false); shm && shm->size() >= protocol::kOiebSize) {
-                owner = OiebView(reinterpret_cast<protocol::Oieb*>(shm->data())).reader_pid();
-            }
-            // A live owner, or a reader being created (no PID yet): not stale.
-            if (owner == 0 || process_alive(owner) || DuplexClock::now() >= deadline) return false;
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        bool removed = false;
-        if (auto shm = posix::SharedMemory::open_existing(name, false)) {
-            if (shm->size() >= protocol::kOiebSize) {
-                const std::uint64_t owner = OiebView(reinterpret_cast<protocol::Oieb*>(shm->data())).reader_pid();
-                if (owner != 0 && process_alive(owner)) return false;  // the lock file is released below
-            }
-            removed = posix::SharedMemory::unlink(name);
-        }
-        removed = posix::NamedSemaphore::unlink(sem_write_name(name)) || removed;
-        removed = posix::NamedSemaphore::unlink(sem_read_name(name)) || removed;
-        lock->release();  // unlinks the lock file while still holding it
-        return removed;
+        return !reclaim_if_stale(name, {.lock_grace = std::chrono::milliseconds(100)}).removed.empty();
     } catch (...) {
         return false;
     }
@@ -151,12 +118,8 @@ bool DuplexChannelFactory::wait_exists(std::string_view channel, std::chrono::mi
     const std::string name = request_buffer_name(channel);
     const auto deadline = detail::deadline_in(timeout);
     for (;;) {
-        if (auto shm = posix::SharedMemory::open_existing(name, false)) {
-            if (shm->size() >= protocol::kOiebSize) {
-                const detail::OiebView oieb(reinterpret_cast<protocol::Oieb*>(shm->data()));
-                if (oieb.oieb_size() == protocol::kOiebSize && detail::process_alive(oieb.reader_pid())) return true;
-            }
-        }
+        const detail::BufferProbe probe = detail::probe_buffer(name);
+        if (probe.facts.oieb == detail::OiebStatus::valid && probe.reader.state == detail::PeerState::alive) return true;
         if (detail::DuplexClock::now() >= deadline) return false;
         detail::sleep_until_at_most(deadline, std::chrono::milliseconds(10));
     }

@@ -268,7 +268,6 @@ ImmutableDuplexServer::Impl::Impl(std::string channel, const BufferConfig& confi
     request_name_ = request_buffer_name(channel_);
     response_name_ = response_buffer_name(channel_);
     detail::validate_config(request_name_, config_);
-    detail::validate_wait(request_name_, config_.wait);
     if (options_.poll_interval.count() < 1 || options_.poll_interval.count() > 1000) {
         throw InvalidArgumentException(fmt::format(
             "duplex channel '{}': poll_interval is {} ms; it must be between 1 and 1000 ms", channel_,
@@ -276,7 +275,8 @@ ImmutableDuplexServer::Impl::Impl(std::string channel, const BufferConfig& confi
     }
     detail::validate_timeout(channel_, options_.response_attach_timeout, "response_attach_timeout");
     detail::validate_timeout(channel_, options_.response_writer.write_timeout, "response write_timeout");
-    detail::validate_wait(response_name_, options_.response_writer.wait);
+    detail::validate_writer_options(response_name_, options_.response_writer);
+    detail::validate_reader_options(request_name_, options_.request_reader);
     if (options_.worker_threads > 1024) {
         throw InvalidArgumentException(fmt::format(
             "duplex channel '{}': worker_threads is {}; at most 1024 are allowed", channel_, options_.worker_threads));
@@ -351,7 +351,7 @@ void ImmutableDuplexServer::Impl::start(RequestHandler handler, PooledRequestHan
     const auto deadline = detail::deadline_in(std::chrono::milliseconds(200));
     for (;;) {
         try {
-            request_.emplace(request_name_, config_);
+            request_.emplace(request_name_, config_, options_.request_reader);
             break;
         } catch (const ReaderAlreadyConnectedException& e) {
             if (DuplexClock::now() >= deadline) {
@@ -616,7 +616,7 @@ void ImmutableDuplexServer::Impl::recreate_request_buffer() {
     const auto deadline = detail::deadline_in(std::chrono::milliseconds(500));
     for (;;) {
         try {
-            request_.emplace(request_name_, config_);
+            request_.emplace(request_name_, config_, options_.request_reader);
             return;
         } catch (const ZeroBufferException& e) {
             if (DuplexClock::now() >= deadline || stop_requested_.load()) {

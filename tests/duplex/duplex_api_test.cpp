@@ -68,7 +68,7 @@ TEST(DuplexConfig, DefaultClientCreates256MiBResponseBuffer) {
     ImmutableDuplexServer server(ch, server_config(), so);
     server.start(echo_handler());
     DuplexClientOptions o;  // default response config
-    o.response_config.prefault = false;
+    o.response_reader.prefault = false;
     DuplexClient client(ch, o);
     EXPECT_EQ(fs::file_size("/dev/shm/" + response_buffer_name(ch)), 128u + 4096u + 256u * 1024 * 1024);
     client.send_request(bytes_of("hello"));

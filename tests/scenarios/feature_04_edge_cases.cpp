@@ -57,7 +57,7 @@ TEST(Feature04_EdgeCases, Scenario_04_01_AlternatingFrameSizes) {
 TEST(Feature04_EdgeCases, Scenario_04_02_SemaphoreSignalCoalescing) {
     NameScope names;
     const auto name = names.make("test-coalesce");
-    Reader reader(name, config(1024, 10240));
+    Reader reader(name, config(1024, 10240), step_by_step());  // one post consumed per read
     Latch wrote, done;
 
     Child writer([&] {

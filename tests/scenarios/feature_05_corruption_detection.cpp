@@ -141,7 +141,7 @@ TEST(Feature05_CorruptionDetection, Scenario_05_03_ReaderDeathDuringWrite) {
 TEST(Feature05_CorruptionDetection, Scenario_05_05_WrapAroundWithWastedSpace) {
     NameScope names;
     const auto name = names.make("test-waste");
-    Reader reader(name, config(0, 10240));
+    Reader reader(name, config(0, 10240), step_by_step());
     Writer writer(name);
     ShmView shm(name);
     const std::uint64_t S = shm.payload_size();

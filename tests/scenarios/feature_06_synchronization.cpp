@@ -25,7 +25,7 @@ TEST(Feature06_Synchronization, Scenario_06_01_SequenceNumberGapDetection) {
     }
 
     ShmView shm(name);
-    const auto pos = shm.load(&protocol::Oieb::payload_read_pos);
+    const auto pos = reader.health().read_pos;  // published by health(); the reader batches it
     auto header = shm.header_at(pos);
     ASSERT_EQ(header.sequence_number, 3u) << "the next frame's header";
     header.sequence_number = 5;
@@ -131,7 +131,7 @@ TEST(Feature06_Synchronization, Scenario_06_04_SemaphoreSignalOrdering) {
     NameScope names;
     {
         const auto name = names.make("test-sem-order-idle");
-        Reader reader(name, config(0, 10240));
+        Reader reader(name, config(0, 10240), step_by_step());
         Latch wrote;
         Child writer([&] {
             Writer w(name);
@@ -153,7 +153,7 @@ TEST(Feature06_Synchronization, Scenario_06_04_SemaphoreSignalOrdering) {
     }
     {
         const auto name = names.make("test-sem-order-blocked");
-        Reader reader(name, config(0, 10240));
+        Reader reader(name, config(0, 10240), step_by_step());
         Latch go;
         Child writer([&] {
             Writer w(name);

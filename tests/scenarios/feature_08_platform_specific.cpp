@@ -16,12 +16,6 @@
 namespace zerobuffer::scenario {
 namespace {
 
-std::uint64_t file_size(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return 0;
-    return static_cast<std::uint64_t>(st.st_size);
-}
-
 unsigned file_mode(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return 0;
@@ -146,8 +140,9 @@ TEST(Feature08_PlatformSpecific, Scenario_08_03_CrossPlatformNameCompatibility) 
 }
 
 // 8.4: leftovers of a dead reader made by hand (an unheld lock file, a segment naming a dead
-// reader, semaphores holding stale posts), and in a second round a segment of garbage: a new
-// reader removes them and creates a fresh buffer, with fresh semaphores (no phantom frames).
+// reader, semaphores holding stale posts): a new reader removes them and creates a fresh
+// buffer, with fresh semaphores (no phantom frames). In a second round the segment is garbage,
+// which is not provably a buffer: it is refused by name and left alone.
 TEST(Feature08_PlatformSpecific, Scenario_08_04_StaleResourceCleanup) {
     NameScope names;
     Child short_lived([] { return 0; });
@@ -187,6 +182,20 @@ TEST(Feature08_PlatformSpecific, Scenario_08_04_StaleResourceCleanup) {
             ::close(lock);
         }
 
+        if (garbage) {
+            // Not a ZeroBuffer segment (another program's file): never deleted, and the error
+            // names it and its owner.
+            try {
+                Reader reader(name, config(1024, 10240));
+                ADD_FAILURE() << "a foreign file at the name was taken over";
+            } catch (const NameBlockedException& e) {
+                std::printf("[ message  ] %s\n", e.what());
+                EXPECT_NE(std::string(e.what()).find("not a ZeroBuffer v1 buffer"), std::string::npos);
+                EXPECT_NE(std::string(e.what()).find("owner"), std::string::npos);
+            }
+            EXPECT_EQ(file_size(shm_path(name)), 100u) << "the foreign file was left as it was";
+            continue;
+        }
         Reader reader(name, config(1024, 10240));
         const auto h = reader.health();
         EXPECT_EQ(h.payload_size, 10240u) << "a fresh buffer of the requested size";

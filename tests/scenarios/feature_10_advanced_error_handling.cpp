@@ -21,15 +21,12 @@ using protocol::Oieb;
 // 10.1: a stale segment already exists for the name and sem-w cannot be created (a directory
 // sits where it must go). The reader throws, and neither the shared memory nor sem-r nor the
 // lock file is left behind.
+// The reader's segment is complete but still unnamed when its semaphores are created, so a
+// failure there leaves nothing: the segment vanishes with its descriptor. Here sem-w cannot be
+// created because something that is not a semaphore occupies its file.
 TEST(Feature10_AdvancedErrorHandling, Scenario_10_01_PartialInitializationFailures) {
     NameScope names;
     const auto name = names.make("test-partial");
-    {
-        const int fd = ::shm_open(("/" + name).c_str(), O_CREAT | O_EXCL | O_RDWR, 0666);
-        ASSERT_GE(fd, 0);
-        ASSERT_EQ(::ftruncate(fd, 128 + 1024 + 10240), 0);  // zero OIEB: nobody owns it
-        ::close(fd);
-    }
     DirectoryGuard blocker(sem_w_path(name));
     ASSERT_TRUE(blocker.created());
 
@@ -45,6 +42,30 @@ TEST(Feature10_AdvancedErrorHandling, Scenario_10_01_PartialInitializationFailur
     EXPECT_FALSE(exists(lock_path(name))) << "lock file leaked";
     blocker.remove();
     EXPECT_TRUE(no_objects_left(name));
+}
+
+// A segment whose header was never completed, with its creator gone, is not provably a buffer:
+// the reader refuses the name, naming the segment and its owner, and leaves it alone.
+TEST(Feature10_AdvancedErrorHandling, HalfCreatedSegmentIsNamedNotDeleted) {
+    NameScope names;
+    const auto name = names.make("test-half");
+    {
+        const int fd = ::shm_open(("/" + name).c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::ftruncate(fd, 128 + 1024 + 10240), 0);  // zero OIEB
+        ::close(fd);
+    }
+    try {
+        Reader reader(name, config(1024, 10240));
+        FAIL() << "a half-created segment was taken over";
+    } catch (const NameBlockedException& e) {
+        std::printf("[ message  ] %s\n", e.what());
+        EXPECT_NE(std::string(e.what()).find(name), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("owner"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("cleanup --force"), std::string::npos);
+    }
+    EXPECT_EQ(file_size(shm_path(name)), 128u + 1024u + 10240u) << "the segment was left as it was";
+    EXPECT_FALSE(exists(lock_path(name))) << "our lock file is gone";
 }
 
 // 10.2: a table of header corruptions; each is refused with a specific error instead of
@@ -84,7 +105,7 @@ TEST(Feature10_AdvancedErrorHandling, Scenario_10_02_InvalidFrameHeaderVariation
             ASSERT_TRUE(f.valid());
         }
         ShmView shm(name);
-        const auto offset = shm.load(&Oieb::payload_read_pos);
+        const auto offset = reader.health().read_pos;  // published by health(); the reader batches it
         auto header = shm.header_at(offset);
         ASSERT_EQ(header.sequence_number, 2u);
         v.damage(header, shm.payload_size(), offset);

@@ -36,10 +36,17 @@ std::ostream& operator<<(std::ostream& os, const OiebSnapshot& s) {
 // one to read_count and advances read_pos; free bytes come back at *release*, not at read.
 // A wrap also counts its marker on both sides and the tail is wasted until the marker is read.
 // (Upstream's "all values 64-byte aligned" holds for the block sizes only: frames are packed.)
-TEST(Feature12_ProtocolCompliance, Scenario_12_01_OiebConsistency) {
+// Checked twice: step by step as the peers' readers do it (every step visible at once), and with
+// the default reader, which publishes its progress and returns space in batches: there the same
+// state is checked after health(), which publishes everything released so far.
+void oieb_consistency(bool step_by_step_reader) {
     NameScope names;
     const auto name = names.make("test-oieb");
-    Reader reader(name, config(100, 1000));
+    Reader reader(name, config(100, 1000), step_by_step_reader ? step_by_step() : ReaderOptions{});
+    auto snapshot = [&](ShmView& view) {
+        if (!step_by_step_reader) (void)reader.health();
+        return scenario::snapshot(view);
+    };
     Writer writer(name);
     ShmView shm(name);
     const std::uint64_t M = shm.load(&Oieb::metadata_size);
@@ -118,13 +125,26 @@ TEST(Feature12_ProtocolCompliance, Scenario_12_01_OiebConsistency) {
     Frame fifth = reader.read_frame(1s);
     Frame sixth = reader.read_frame(1s);
     ASSERT_TRUE(fifth.valid() && sixth.valid());
-    const auto held_free = shm.load(&Oieb::payload_free_bytes);
+    const auto held_free = snapshot(shm).free;
     EXPECT_EQ(held_free, S - 2 * T);
     sixth.release();
-    EXPECT_EQ(shm.load(&Oieb::payload_free_bytes), held_free) << "the newer frame may not free space first";
+    EXPECT_EQ(snapshot(shm).free, held_free) << "the newer frame may not free space first";
     fifth.release();
-    EXPECT_EQ(shm.load(&Oieb::payload_free_bytes), S) << "releasing the older frame frees both";
+    EXPECT_EQ(snapshot(shm).free, S) << "releasing the older frame frees both";
 }
+
+TEST(Feature12_ProtocolCompliance, Scenario_12_01_OiebConsistency) {
+    {
+        SCOPED_TRACE("step-by-step reader");
+        oieb_consistency(true);
+    }
+    {
+        SCOPED_TRACE("default reader");
+        oieb_consistency(false);
+    }
+}
+
+
 
 // 12.2: the OIEB is at offset 0, the metadata block at 128 and the payload at 128 + align64(M),
 // so both blocks are 64-byte aligned in every mapping; the segment is exactly 128 + M + S bytes.
@@ -229,7 +249,7 @@ TEST(Feature12_ProtocolCompliance, Scenario_12_04_SemaphoreNamingConvention) {
          {"550e8400-e29b-41d4-a716-446655440000", "test_buffer-123", "very_long_buffer_name_that_tests_maximum_length_limits"}) {
         const auto name = names.make(base);
         SCOPED_TRACE(name);
-        Reader reader(name, config(0, 4096));
+        Reader reader(name, config(0, 4096), step_by_step());
         EXPECT_TRUE(exists(sem_w_path(name)));
         EXPECT_TRUE(exists(sem_r_path(name)));
         ASSERT_EQ(semaphore_value("sem-w-" + name), 0);
@@ -246,6 +266,17 @@ TEST(Feature12_ProtocolCompliance, Scenario_12_04_SemaphoreNamingConvention) {
         f.release();
         EXPECT_EQ(semaphore_value("sem-r-" + name), 1) << "one sem-r post per released frame";
     }
+    // The default reader takes the posts it did not need before it sleeps, and posts sem-r once
+    // per batch of returned space.
+    const auto name = names.make("posts-default");
+    Reader reader(name, config(0, 4096));
+    Writer writer(name);
+    for (int i = 0; i < 3; ++i) writer.write_frame(bytes_of("frame"));
+    EXPECT_EQ(semaphore_value("sem-w-" + name), 3);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.read_frame(1s).valid());
+    EXPECT_FALSE(reader.read_frame(20ms).valid());
+    EXPECT_EQ(semaphore_value("sem-w-" + name), 0) << "stale posts are taken before the reader sleeps";
+    EXPECT_GE(semaphore_value("sem-r-" + name).value_or(0), 1) << "the returned space was posted";
 }
 
 }  // namespace

@@ -34,6 +34,12 @@ WriterOptions write_timeout(milliseconds timeout) {
     return o;
 }
 
+ReaderOptions step_by_step() {
+    ReaderOptions o;
+    o.peer_mode = PeerMode::foreign;
+    return o;
+}
+
 std::vector<std::byte> bytes_of(std::string_view text) {
     std::vector<std::byte> out(text.size());
     std::memcpy(out.data(), text.data(), text.size());
@@ -167,6 +173,12 @@ std::optional<int> semaphore_value(const std::string& sem_name) {
     ::sem_close(s);
     if (r != 0) return std::nullopt;
     return value;
+}
+
+std::uint64_t file_size(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return static_cast<std::uint64_t>(st.st_size);
 }
 
 bool exists(const std::string& path) {

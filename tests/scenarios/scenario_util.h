@@ -42,6 +42,11 @@ using zerobuffer::test::pattern;
 BufferConfig config(std::size_t metadata_size, std::size_t payload_size);
 // Writer options with the given write timeout.
 WriterOptions write_timeout(milliseconds timeout);
+// Reader options for white-box scenarios that check the shared memory after every step: the
+// protocol step by step, as the Python and C# readers do it (PeerMode::foreign: one sem-w post
+// per frame, positions published after every unit, space returned at every release). The
+// default (automatic) reader batches those; its observable results are checked separately.
+ReaderOptions step_by_step();
 
 std::vector<std::byte> bytes_of(std::string_view text);
 std::string text_of(const Frame& frame);
@@ -143,6 +148,8 @@ std::optional<int> semaphore_value(const std::string& sem_name);
 
 // Whether `path` exists.
 bool exists(const std::string& path);
+// Size of a file, 0 if it does not exist.
+std::uint64_t file_size(const std::string& path);
 std::string shm_path(const std::string& name);
 std::string sem_w_path(const std::string& name);
 std::string sem_r_path(const std::string& name);

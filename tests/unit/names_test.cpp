@@ -53,16 +53,33 @@ TEST(Names, ConfigValidationNamesTheBufferAndTheNumbers) {
     const auto layout = validate_config("cam", no_metadata);
     EXPECT_EQ(layout.metadata_size, 0u);
     EXPECT_EQ(layout.payload_size, 64u);
-    BufferConfig bad_wait;
+    ReaderOptions bad_wait;
     bad_wait.wait.liveness_interval = std::chrono::milliseconds(0);
-    EXPECT_THROW(validate_config("cam", bad_wait), InvalidArgumentException);
+    EXPECT_THROW(validate_reader_options("cam", bad_wait), InvalidArgumentException);
+    BufferConfig bad_mode;
+    bad_mode.permissions = 04755;
+    EXPECT_THROW(validate_config("cam", bad_mode), InvalidArgumentException);
 }
 
-TEST(Names, LockAdvertIsTiedToTheReaderPid) {
-    const auto text = lock_advert(1234);
-    EXPECT_TRUE(advert_allows_standalone_wrap(text, 1234));
-    EXPECT_FALSE(advert_allows_standalone_wrap(text, 123));
-    EXPECT_FALSE(advert_allows_standalone_wrap("", 1234)) << "an empty (Python) lock file";
+TEST(Names, NamesThatCollideWithSemaphoreFilesAreRejected) {
+    // /dev/shm/sem.sem-w-X is the semaphore of buffer X: a buffer named "sem.sem-w-X" would
+    // reclaim (delete) it as its own stale segment.
+    try {
+        validate_name("sem.sem-w-camera");
+        FAIL() << "a sem.-prefixed name was accepted";
+    } catch (const InvalidNameException& e) {
+        EXPECT_NE(std::string(e.what()).find("sem."), std::string::npos) << e.what();
+    }
+    EXPECT_NO_THROW(validate_name("semaphore-camera"));
+    EXPECT_NO_THROW(validate_name("camera.sem"));
+}
+
+TEST(Names, ObjectPaths) {
+    EXPECT_EQ(segment_path("cam"), "/dev/shm/cam");
+    EXPECT_EQ(semaphore_path(sem_write_name("cam")), "/dev/shm/sem.sem-w-cam");
+    EXPECT_EQ(lock_path("cam"), "/tmp/zerobuffer/cam.lock");
+    EXPECT_EQ(csharp_lock_path("cam", ""), "/tmp/zerobuffer/locks/cam.lock");
+    EXPECT_EQ(csharp_lock_path("cam", "/var/tmp//"), "/var/tmp/zerobuffer/locks/cam.lock");
 }
 
 }  // namespace

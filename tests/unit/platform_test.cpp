@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "platform/posix/lock_file.h"
 #include "platform/posix/named_semaphore.h"
 #include "platform/posix/process.h"
+#include "platform/posix/slot_lock.h"
 #include "test_support.h"
 
 namespace zerobuffer::posix {
@@ -58,54 +60,83 @@ TEST(Process, ProcessOfAnotherUserIsAlive) {
     EXPECT_EQ(child.wait(10s), 0);
 }
 
+const Ownership kOwnerOnly{0600, std::nullopt};
+
 TEST(LockFileTest, SecondHolderIsRefusedAndReleaseRemovesTheFile) {
     const std::string path = "/tmp/zerobuffer/" + test::unique_name("lock") + ".lock";
     {
-        auto first = LockFile::try_acquire(path, std::nullopt);
-        ASSERT_TRUE(first.has_value());
-        EXPECT_TRUE(LockFile::is_held(path));
-        EXPECT_FALSE(LockFile::try_acquire(path, std::nullopt).has_value());
-        first->write_text("hello\n");
-        EXPECT_EQ(LockFile::read_text(path).value_or(""), "hello\n");
+        auto first = LockFile::try_acquire(path, kOwnerOnly);
+        ASSERT_EQ(first.outcome, LockFile::Outcome::acquired);
+        EXPECT_EQ(LockFile::probe(path), LockFile::State::held);
+        EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+                  std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+        EXPECT_EQ(LockFile::try_acquire(path, kOwnerOnly).outcome, LockFile::Outcome::held_elsewhere);
     }
     EXPECT_FALSE(std::filesystem::exists(path));
-    EXPECT_FALSE(LockFile::is_held(path));
+    EXPECT_EQ(LockFile::probe(path), LockFile::State::absent);
 }
 
 TEST(LockFileTest, LockOfAKilledHolderIsFree) {
     const std::string path = "/tmp/zerobuffer/" + test::unique_name("lockkill") + ".lock";
     test::Latch ready;
     test::Child child([&] {
-        auto lock = LockFile::try_acquire(path, std::nullopt);
-        if (!lock) return 1;
+        auto attempt = LockFile::try_acquire(path, kOwnerOnly);
+        if (attempt.outcome != LockFile::Outcome::acquired) return 1;
         ready.signal();
         ::pause();
         return 0;
     });
     ASSERT_TRUE(ready.wait(5s).has_value());
-    EXPECT_FALSE(LockFile::try_acquire(path, std::nullopt).has_value());
+    EXPECT_EQ(LockFile::try_acquire(path, kOwnerOnly).outcome, LockFile::Outcome::held_elsewhere);
     child.kill_hard();
     child.wait(5s);
-    auto taken = LockFile::try_acquire(path, std::nullopt);
-    EXPECT_TRUE(taken.has_value()) << "the kernel releases a dead holder's flock";
+    auto taken = LockFile::try_acquire(path, kOwnerOnly);
+    EXPECT_EQ(taken.outcome, LockFile::Outcome::acquired) << "the kernel releases a dead holder's flock";
+    EXPECT_EQ(flock_holder(inspect_path(path).dev, inspect_path(path).ino), static_cast<std::uint64_t>(::getpid()));
 }
 
-TEST(Semaphore, CreateFreshReplacesALeftoverAndTimesOutOnAMonotonicDeadline) {
+TEST(Semaphore, CreateRefusesAnExistingOneAndTimesOutOnAMonotonicDeadline) {
     const std::string name = "sem-w-" + test::unique_name("sem");
-    {
-        auto leftover = NamedSemaphore::create_fresh(name, std::nullopt);
-        leftover.post();
-        leftover.post();
-    }
-    auto fresh = NamedSemaphore::create_fresh(name, std::nullopt);  // a leaked one must not block us
-    EXPECT_EQ(fresh.value(), 0);
+    auto sem = NamedSemaphore::create(name, kOwnerOnly);
+    ASSERT_TRUE(sem.has_value());
+    EXPECT_FALSE(NamedSemaphore::create(name, kOwnerOnly).has_value()) << "O_EXCL";
+    EXPECT_TRUE(NamedSemaphore::exists(name));
+    EXPECT_EQ(std::filesystem::status("/dev/shm/sem." + name).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    EXPECT_EQ(sem->value(), 0);
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_FALSE(fresh.wait_until(start + 30ms));
+    EXPECT_FALSE(sem->wait_until(start + 30ms));
     EXPECT_GE(std::chrono::steady_clock::now() - start, 25ms);
-    fresh.post();
-    EXPECT_TRUE(fresh.try_wait());
-    EXPECT_FALSE(fresh.try_wait());
+    sem->post();
+    EXPECT_TRUE(sem->try_wait());
+    EXPECT_FALSE(sem->try_wait());
     EXPECT_TRUE(NamedSemaphore::unlink(name));
+    EXPECT_FALSE(NamedSemaphore::exists(name));
+}
+
+TEST(SlotLock, AnotherDescriptionSeesTheLockUntilItsHolderDies) {
+    const std::string name = test::unique_name("slot");
+    const std::string path = "/dev/shm/" + name;
+    FileDescriptor mine(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600));
+    ASSERT_TRUE(mine.valid());
+    test::Latch ready;
+    test::Child child([&] {
+        FileDescriptor fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+        if (!try_lock_byte(fd.get(), 1ll << 62)) return 1;
+        ready.signal();
+        ::pause();
+        return 0;
+    });
+    ASSERT_TRUE(ready.wait(5s).has_value());
+    EXPECT_TRUE(byte_is_locked(mine.get(), 1ll << 62));
+    EXPECT_FALSE(byte_is_locked(mine.get(), (1ll << 62) + 1)) << "another byte is free";
+    EXPECT_FALSE(try_lock_byte(mine.get(), 1ll << 62));
+    child.kill_hard();
+    child.wait(5s);
+    EXPECT_FALSE(byte_is_locked(mine.get(), 1ll << 62)) << "the kernel drops a dead holder's lock";
+    EXPECT_TRUE(try_lock_byte(mine.get(), 1ll << 62));
+    EXPECT_FALSE(byte_is_locked(mine.get(), 1ll << 62)) << "our own lock is not a conflict";
+    ::unlink(path.c_str());
 }
 
 }  // namespace

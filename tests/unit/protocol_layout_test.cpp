@@ -18,7 +18,7 @@ TEST(ProtocolLayout, OiebMatchesThePythonByteDump) {
     view.publish_oieb_size();
     view.set_metadata_written(8 + 5);
     view.set_metadata_free(128 - 13);
-    view.sub_free(19);
+    view.take_free(19);
     view.set_write_pos(19);
     view.set_written_count(1);
 

@@ -32,7 +32,7 @@ int cmd_create(int argc, char** argv) {
     std::string exc_type, health;
     int code = kExitOk;
     try {
-        zb::Reader reader(name, config);
+        zb::Reader reader(name, config, reader_options_from(p));
         signal_ready(p, name);
         run.log("holding '" + name + "'");
         const auto deadline = Clock::now() + milliseconds(hold);

@@ -99,9 +99,14 @@ zerobuffer::BufferConfig buffer_config_from(const ArgParser& p) {
     zerobuffer::BufferConfig c;
     c.metadata_size = static_cast<std::size_t>(p.get_size("metadata-size"));
     c.payload_size = static_cast<std::size_t>(p.get_size("payload-size"));
-    c.prefault = !p.has("no-prefault");
-    c.verify_sequence = !p.has("no-sequence-check");
     return c;
+}
+
+zerobuffer::ReaderOptions reader_options_from(const ArgParser& p) {
+    zerobuffer::ReaderOptions o;
+    o.prefault = !p.has("no-prefault");
+    o.verify_sequence = !p.has("no-sequence-check");
+    return o;
 }
 
 void Run::log(const std::string& line) const {

@@ -35,6 +35,7 @@ void add_metadata_options(ArgParser& p, const std::string& verb);
 MetadataChoice metadata_from(const ArgParser& p);
 void add_buffer_options(ArgParser& p);
 zerobuffer::BufferConfig buffer_config_from(const ArgParser& p);
+zerobuffer::ReaderOptions reader_options_from(const ArgParser& p);
 
 // Bookkeeping common to all commands: verbose logging, the result JSON and the exit code.
 struct Run {

@@ -78,6 +78,7 @@ int cmd_duplex_server(int argc, char** argv) {
     int code = kExitOk;
     try {
         zb::DuplexServerOptions options;
+        options.request_reader = reader_options_from(p);
         options.on_error = [&](const zb::DuplexError& e) {
             std::lock_guard lock(mu);
             if (e.kind == zb::DuplexErrorKind::client_disconnected) {

@@ -327,7 +327,7 @@ int cmd_reader(int argc, char** argv) {
     double duration = 0;
     int code = kExitOk;
     try {
-        zb::Reader reader(name, config);
+        zb::Reader reader(name, config, reader_options_from(p));
         run.log("created '" + name + "'");
         signal_ready(p, name);
         Clock::time_point t0{};
@@ -466,7 +466,7 @@ int cmd_relay(int argc, char** argv) {
     double duration = 0;
     int code = kExitOk;
     try {
-        zb::Reader reader(in, config);
+        zb::Reader reader(in, config, reader_options_from(p));
         signal_ready(p, in);
         zb::WriterOptions options;
         options.write_timeout = milliseconds(write_timeout);

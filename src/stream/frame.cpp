@@ -2,17 +2,13 @@
 
 #include <utility>
 
-#include "core/release_queue.h"
+#include "stream/release_queue.h"
 
 namespace zerobuffer {
 
-Frame::Frame(std::shared_ptr<detail::ReleaseQueue> queue, std::uint64_t ticket, const std::byte* data,
-             std::size_t size, std::uint64_t sequence) noexcept
-    : queue_(std::move(queue)), ticket_(ticket), data_(data), size_(size), sequence_(sequence) {}
-
 Frame::Frame(Frame&& other) noexcept
-    : queue_(std::move(other.queue_)),
-      ticket_(other.ticket_),
+    : queue_(std::exchange(other.queue_, nullptr)),
+      slot_(std::exchange(other.slot_, nullptr)),
       data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
       sequence_(std::exchange(other.sequence_, 0)) {}
@@ -20,8 +16,8 @@ Frame::Frame(Frame&& other) noexcept
 Frame& Frame::operator=(Frame&& other) noexcept {
     if (this != &other) {
         release();
-        queue_ = std::move(other.queue_);
-        ticket_ = other.ticket_;
+        queue_ = std::exchange(other.queue_, nullptr);
+        slot_ = std::exchange(other.slot_, nullptr);
         data_ = std::exchange(other.data_, nullptr);
         size_ = std::exchange(other.size_, 0);
         sequence_ = std::exchange(other.sequence_, 0);
@@ -32,11 +28,11 @@ Frame& Frame::operator=(Frame&& other) noexcept {
 Frame::~Frame() { release(); }
 
 void Frame::release() noexcept {
-    if (queue_) {
-        queue_->release(ticket_);
-        queue_.reset();
+    if (queue_ != nullptr) {
+        detail::ReleaseQueue* queue = std::exchange(queue_, nullptr);
         data_ = nullptr;
         size_ = 0;
+        queue->release(std::exchange(slot_, nullptr));  // may delete the queue: touch nothing after
     }
 }
 

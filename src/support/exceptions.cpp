@@ -26,6 +26,7 @@ public:
             case errc::corrupt_buffer: return "corrupt shared memory";
             case errc::closed: return "object is closed";
             case errc::usage_error: return "call made in the wrong state";
+            case errc::name_blocked: return "the name is blocked by an object that is not a usable buffer";
         }
         return "unknown zerobuffer error";
     }
@@ -45,6 +46,9 @@ ZeroBufferException::ZeroBufferException(const std::string& message, std::error_
 
 ZeroBufferException::ZeroBufferException(const std::string& message)
     : ZeroBufferException(message, std::error_code{}) {}
+
+NameBlockedException::NameBlockedException(const std::string& message)
+    : ZeroBufferException(message, make_error_code(errc::name_blocked)) {}
 
 SequenceError::SequenceError(const std::string& buffer_name, std::uint64_t expected, std::uint64_t got)
     : ZeroBufferException(fmt::format("buffer '{}': sequence error: expected {}, got {}", buffer_name, expected, got),
