@@ -75,6 +75,8 @@ inline const RowInfo& row_info(Row r) { return kRows[static_cast<int>(r)]; }
 // ---------------------------------------------------------------------------------------------
 enum class System { zerobuffer, zerobuffer_foreign, boost_mq, floor };
 inline constexpr int kSystemCount = 4;
+inline constexpr System kAllSystems[kSystemCount] = {System::zerobuffer, System::zerobuffer_foreign, System::boost_mq,
+                                                     System::floor};
 
 inline constexpr const char* kSystemKeys[kSystemCount] = {"zerobuffer", "zerobuffer_foreign_peer", "boost_mq",
                                                           "floor"};

@@ -189,8 +189,7 @@ bool write_json(const std::string& path, const Results& results, const RunInfo& 
         j.key("zero_copy").value(row.copy == Copy::zero_copy);
         j.key("ring_bytes").value(static_cast<double>(ring_bytes(row.frame)));
         j.key("systems").open('[');
-        for (int s = 0; s < kSystemCount; ++s) {
-            const auto system = static_cast<System>(s);
+        for (System system : kAllSystems) {
             if (!results.has(row.row, system)) continue;
             const CellSummary c = summarise_cell(results, row.row, system);
             j.open('{');

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -34,8 +35,6 @@
 
 namespace sbs {
 namespace {
-
-constexpr System kAllSystems[] = {System::zerobuffer, System::zerobuffer_foreign, System::boost_mq, System::floor};
 
 struct Options {
     Settings settings;
@@ -190,21 +189,7 @@ int finish(const Options& o, int status) {
     return status;
 }
 
-}  // namespace
-}  // namespace sbs
-
-int main(int argc, char** argv) {
-    using namespace sbs;
-    Options o;
-    default_cpus(o.settings);
-    if (!parse(argc, argv, o)) {
-        usage(stderr);
-        return 2;
-    }
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    install_signal_handling();
-    o.settings.tag = "zbsbs" + std::to_string(getpid()) + "_";
-
+int run(Options& o) {
     RunInfo info;
     describe_machine(info);
     info.syscalls = probe_syscall_counting();
@@ -281,4 +266,26 @@ int main(int argc, char** argv) {
         }
     }
     return finish(o, failures > 0 ? 1 : 0);
+}
+
+}  // namespace
+}  // namespace sbs
+
+int main(int argc, char** argv) {
+    using namespace sbs;
+    Options o;
+    default_cpus(o.settings);
+    if (!parse(argc, argv, o)) {
+        usage(stderr);
+        return 2;
+    }
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    install_signal_handling();
+    o.settings.tag = "zbsbs" + std::to_string(getpid()) + "_";
+    try {
+        return run(o);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_side_by_side: %s\n", e.what());
+        return finish(o, 1);
+    }
 }

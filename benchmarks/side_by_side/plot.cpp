@@ -72,7 +72,7 @@ bool write_latency(const std::string& path, const Results& results) {
                                                 {Row::relay_fresh, "3.1 MB relay round trip, fresh"}};
     for (const auto& [row, label] : rows) {
         std::fprintf(f, "\"%s\"", label);
-        for (System system : {System::zerobuffer, System::zerobuffer_foreign, System::boost_mq, System::floor}) {
+        for (System system : kAllSystems) {
             if (!results.has(row, system)) {
                 std::fprintf(f, " NaN NaN");
                 continue;

@@ -5,6 +5,7 @@
 set terminal pngcairo size 1500,620 font "sans,10" noenhanced
 set output output
 set datafile missing "NaN"
+set bmargin 5  # room for the two-line row labels of the latency panel
 set multiplot layout 1,2 title "zerobuffer side by side: ".subtitle font ",11"
 
 # --- throughput ----------------------------------------------------------------------------

@@ -9,8 +9,6 @@
 namespace sbs {
 namespace {
 
-constexpr System kAllSystems[] = {System::zerobuffer, System::zerobuffer_foreign, System::boost_mq, System::floor};
-
 std::string printf_string(const char* format, double value) {
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, format, value);
@@ -43,6 +41,19 @@ void print_failures(const CellSummary& c) {
     if (c.ok == c.runs) return;
     std::printf("    ^ %d of %d repetition(s) failed: %s\n", c.runs - c.ok, c.runs,
                 c.errors.empty() ? "?" : c.errors.front().c_str());
+}
+
+// Calls fn(row, summary, first_of_row) for every cell of the rows of `kind`, in table order.
+template <class Fn>
+void for_each_cell(const Results& results, Kind kind, Fn&& fn) {
+    for (const RowInfo& row : kRows) {
+        if (row.kind != kind) continue;
+        bool first = true;
+        for (System system : kAllSystems) {
+            if (!results.has(row.row, system)) continue;
+            first = !fn(row, summarise_cell(results, row.row, system), first) && first;
+        }
+    }
 }
 
 void add_once(std::vector<std::string>& list, const std::string& text) {
@@ -142,45 +153,32 @@ void print_table(const Results& results, const RunInfo& info) {
                 "repetition, median (worst)\n",
                 reps);
     std::printf(line, "row", "system", "slowest", "median", "vs best peer", "vs floor");
-    for (const RowInfo& row : kRows) {
-        if (row.kind != Kind::throughput) continue;
-        bool first = true;
-        for (System system : kAllSystems) {
-            if (!results.has(row.row, system)) continue;
-            const CellSummary c = summarise_cell(results, row.row, system);
-            const bool any = c.frames_per_s.n > 0;
-            std::printf(line, first ? row.title : "", system_label(row.row, system).c_str(),
-                        any ? format_rate(row, c.frames_per_s.min).c_str() : "failed",
-                        any ? format_rate(row, c.frames_per_s.median).c_str() : "failed",
-                        c.has_peer ? format_paired(c.vs_peer, c.ratio_metric).c_str() : "",
-                        c.has_floor ? format_paired(c.vs_floor, c.ratio_metric).c_str() : "");
-            print_failures(c);
-            first = false;
-        }
-    }
+    for_each_cell(results, Kind::throughput, [&](const RowInfo& row, const CellSummary& c, bool first) {
+        const bool any = c.frames_per_s.n > 0;
+        std::printf(line, first ? row.title : "", system_label(row.row, c.system).c_str(),
+                    any ? format_rate(row, c.frames_per_s.min).c_str() : "failed",
+                    any ? format_rate(row, c.frames_per_s.median).c_str() : "failed",
+                    c.has_peer ? format_paired(c.vs_peer, c.ratio_metric).c_str() : "",
+                    c.has_floor ? format_paired(c.vs_floor, c.ratio_metric).c_str() : "");
+        print_failures(c);
+        return true;
+    });
 
     std::printf("\n== Latency (lower is better): p50 and p99 are medians of %d repetition(s), max the largest; "
                 "ratios of p50 paired per repetition, median (worst)\n",
                 reps);
     const char* lat = "%-34s %-28s %10s %10s %10s  %-16s %s\n";
     std::printf(lat, "row", "system", "p50", "p99", "max", "vs best peer", "vs floor");
-    for (const RowInfo& row : kRows) {
-        if (row.kind != Kind::latency) continue;
-        bool first = true;
-        for (System system : kAllSystems) {
-            if (!results.has(row.row, system)) continue;
-            const CellSummary c = summarise_cell(results, row.row, system);
-            const bool any = c.p50_ns.n > 0;
-            std::printf(lat, first ? row.title : "", system_label(row.row, system).c_str(),
-                        any ? format_ns(c.p50_ns.median).c_str() : "failed",
-                        any ? format_ns(c.p99_ns.median).c_str() : "",
-                        any ? format_ns(c.max_ns.max).c_str() : "",
-                        c.has_peer ? format_paired(c.vs_peer, c.ratio_metric).c_str() : "",
-                        c.has_floor ? format_paired(c.vs_floor, c.ratio_metric).c_str() : "");
-            print_failures(c);
-            first = false;
-        }
-    }
+    for_each_cell(results, Kind::latency, [&](const RowInfo& row, const CellSummary& c, bool first) {
+        const bool any = c.p50_ns.n > 0;
+        std::printf(lat, first ? row.title : "", system_label(row.row, c.system).c_str(),
+                    any ? format_ns(c.p50_ns.median).c_str() : "failed", any ? format_ns(c.p99_ns.median).c_str() : "",
+                    any ? format_ns(c.max_ns.max).c_str() : "",
+                    c.has_peer ? format_paired(c.vs_peer, c.ratio_metric).c_str() : "",
+                    c.has_floor ? format_paired(c.vs_floor, c.ratio_metric).c_str() : "");
+        print_failures(c);
+        return true;
+    });
     std::printf("One-way rows: awake = round trip / 2 with both receivers polling; asleep = send-to-receive time "
                 "of frames paced at 1 kHz.\nRelay rows: full round trip of a 3,110,400 B frame (A -> B -> A, B "
                 "copies it onto the second buffer).\n");
@@ -189,22 +187,16 @@ void print_table(const Results& results, const RunInfo& info) {
                 "repetitions)\n");
     const char* res = "%-34s %-28s %10s %10s %10s %10s  %s\n";
     std::printf(res, "row", "system", "faults", "syscalls", "switches", "CPU us", "(writer + reader CPU us)");
-    for (const RowInfo& row : kRows) {
-        if (row.kind != Kind::throughput) continue;
-        bool first = true;
-        for (System system : kAllSystems) {
-            if (!results.has(row.row, system)) continue;
-            const CellSummary c = summarise_cell(results, row.row, system);
-            if (!c.has_resources) continue;
-            const std::string split = printf_string("%.3f", c.per_frame.writer_cpu_us.median) + " + " +
-                                      printf_string("%.3f", c.per_frame.reader_cpu_us.median);
-            std::printf(res, first ? row.title : "", system_label(row.row, system).c_str(),
-                        format_per_frame(c.per_frame.faults).c_str(), format_per_frame(c.per_frame.syscalls).c_str(),
-                        format_per_frame(c.per_frame.switches).c_str(), format_per_frame(c.per_frame.cpu_us).c_str(),
-                        split.c_str());
-            first = false;
-        }
-    }
+    for_each_cell(results, Kind::throughput, [&](const RowInfo& row, const CellSummary& c, bool first) {
+        if (!c.has_resources) return false;
+        const std::string split = printf_string("%.3f", c.per_frame.writer_cpu_us.median) + " + " +
+                                  printf_string("%.3f", c.per_frame.reader_cpu_us.median);
+        std::printf(res, first ? row.title : "", system_label(row.row, c.system).c_str(),
+                    format_per_frame(c.per_frame.faults).c_str(), format_per_frame(c.per_frame.syscalls).c_str(),
+                    format_per_frame(c.per_frame.switches).c_str(), format_per_frame(c.per_frame.cpu_us).c_str(),
+                    split.c_str());
+        return true;
+    });
     if (info.syscalls.tracepoint_id < 0) std::printf("syscalls: n/a: %s\n", info.syscalls.why_not.c_str());
 }
 

@@ -23,13 +23,6 @@ void SampleBuffer::summarise_into(Measurement& m) {
     m.max_ns = static_cast<double>(*std::max_element(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(size_)));
 }
 
-double percentile(std::vector<double>& values, double p) {
-    if (values.empty()) return 0;
-    const auto k = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
-    return values[k];
-}
-
 Spread spread(std::vector<double> values) {
     values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return std::isnan(v); }), values.end());
     Spread s;
@@ -71,6 +64,9 @@ void Results::derive_relay_floors() {
     const auto& copy = cell(Row::stream_3m_copy, System::floor);
     if (futex.empty() || copy.empty()) return;
     for (Row row : {Row::relay_steady, Row::relay_fresh}) {
+        const bool measured = has(row, System::zerobuffer) || has(row, System::zerobuffer_foreign) ||
+                              has(row, System::boost_mq);
+        if (!measured) continue;
         auto& floor = cell(row, System::floor);
         floor.assign(static_cast<std::size_t>(reps_), Measurement{});
         for (std::size_t r = 0; r < floor.size() && r < futex.size() && r < copy.size(); ++r) {

@@ -20,16 +20,13 @@ public:
         data_[size_++] = ns > 0xFFFF'FFFFu ? 0xFFFF'FFFFu : static_cast<std::uint32_t>(ns);
         return true;
     }
-    // Stores count, p50, p99 and max into m (reorders the samples).
+    // Stores count, p50, p99 and max (nearest-rank percentiles) into m; reorders the samples.
     void summarise_into(Measurement& m);
 
 private:
     std::vector<std::uint32_t> data_;
     std::size_t size_ = 0;
 };
-
-// Nearest-rank percentile (p in [0, 1]) of `values`, which it reorders. 0 when empty.
-double percentile(std::vector<double>& values, double p);
 
 struct Spread {
     int n = 0;  // repetitions that produced a value
