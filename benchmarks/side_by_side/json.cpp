@@ -36,7 +36,7 @@ public:
             return;
         }
         char buffer[32];
-        std::snprintf(buffer, sizeof buffer, "%.6g", v);
+        std::snprintf(buffer, sizeof buffer, "%.10g", v);
         out_ += buffer;
     }
     void value(const std::string& s) {
