@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Builds Release and runs the benchmarks with short measuring times (about a minute in all).
-#   BUILD_DIR          build directory (default: <repo>/build)
-#   BENCH_MIN_TIME     Google Benchmark min time per case in seconds (default 0.2)
-#   ZB_BENCH_SECONDS   length of each two-process stream in seconds (default 1)
-# Extra arguments go to every benchmark binary, e.g. --benchmark_filter=Stream
+# Builds Release and runs the benchmarks (about two minutes in all):
+#   1. bench_side_by_side: zerobuffer next to Boost.Interprocess message_queue and the machine's
+#      floors, between two pinned processes, 5 interleaved repetitions; prints the table, the
+#      paired ratios and the targets, writes bench-side-by-side.json and .png into the build
+#      directory (docs/benchmarks.md);
+#   2. the Google Benchmark programs bench_throughput (single-process ping),
+#      bench_duplex_roundtrip and bench_scenarios, with short measuring times.
+#   BUILD_DIR        build directory (default: <repo>/build)
+#   BENCH_MIN_TIME   Google Benchmark min time per case in seconds (default 0.2)
+#   JOBS             parallel build jobs (default: nproc)
+# Arguments starting with --benchmark_ go to the Google Benchmark programs, all others to
+# bench_side_by_side, e.g.:  bash scripts/bench.sh --reps 9 --seconds 0.5 --update-docs
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,19 +19,26 @@ build_dir=${BUILD_DIR:-$repo/build}
 export BUILD_DIR=$build_dir
 export BUILD_TYPE=Release
 
-bash "$here/setup.sh"
-bash "$here/build.sh" -DZEROBUFFER_BUILD_BENCHMARKS=ON
+side_by_side=bench_side_by_side
+google_benchmarks=(bench_throughput bench_duplex_roundtrip bench_scenarios)
 
-shopt -s nullglob
-binaries=("$build_dir"/benchmarks/bench_*)
-if ((${#binaries[@]} == 0)); then
-  echo "bench: no benchmark binaries in $build_dir/benchmarks" >&2
-  exit 1
-fi
+bash "$here/setup.sh" gnuplot-nox
+TARGETS="$side_by_side ${google_benchmarks[*]}" bash "$here/build.sh" -DZEROBUFFER_BUILD_BENCHMARKS=ON
+
+side_args=()
+google_args=()
+for arg in "$@"; do
+  case $arg in
+    --benchmark_*) google_args+=("$arg") ;;
+    *) side_args+=("$arg") ;;
+  esac
+done
+
 status=0
-for bin in "${binaries[@]}"; do
-  [[ -x "$bin" && -f "$bin" ]] || continue
-  echo "== $(basename "$bin")"
-  "$bin" --benchmark_min_time="${BENCH_MIN_TIME:-0.2}" "$@" || status=$?
+echo "== $side_by_side"
+"$build_dir/benchmarks/$side_by_side" "${side_args[@]}" || status=$?
+for name in "${google_benchmarks[@]}"; do
+  echo "== $name"
+  "$build_dir/benchmarks/$name" --benchmark_min_time="${BENCH_MIN_TIME:-0.2}" "${google_args[@]}" || status=$?
 done
 exit $status

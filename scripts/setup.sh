@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages zerobuffer needs to build and test. Idempotent: when every
 # package is already installed it only runs dpkg-query and returns.
+# Arguments name extra packages to install as well (scripts/bench.sh: gnuplot-nox).
 set -euo pipefail
 
+# libboost-dev: the header-only Boost.Interprocess message_queue that bench_side_by_side compares
+# with (the library itself does not use Boost).
 packages=(
   build-essential cmake ninja-build pkg-config
-  libfmt-dev libgtest-dev libbenchmark-dev
+  libfmt-dev libgtest-dev libbenchmark-dev libboost-dev
   python3 python3-venv python3-pip
+  "$@"
 )
 
 missing=()
