@@ -4,8 +4,8 @@
 //
 //   System 1, zerobuffer C++<->C++:      Reader and Writer with their defaults.
 //   System 2, zerobuffer foreign-peer:   the same, but each side behaving as it does towards a
-//                                        non-zerobuffer (Python / C#) peer; the only difference
-//                                        is options_for() below.
+//                                        non-zerobuffer (Python / C#) peer (PeerMode::foreign);
+//                                        the only difference is options_for() below.
 #include <zerobuffer/zerobuffer.h>
 
 #include <chrono>
@@ -20,36 +20,39 @@ namespace {
 
 namespace zb = zerobuffer;
 
-enum class PeerMode { cpp, foreign };
+enum class Peer { cpp, foreign };
 
 constexpr std::chrono::seconds kReadTimeout{10};
 
 struct Options {
-    zb::BufferConfig reader;  // becomes zerobuffer::ReaderOptions with the peer-mode rework
+    zb::BufferConfig buffer;
+    zb::ReaderOptions reader;
     zb::WriterOptions writer;
 };
 
 // The one place where system 2 differs from system 1: the options of both sides of a channel
-// for frames of `frame` bytes.
-Options options_for(PeerMode mode, std::size_t frame) {
+// for frames of `frame` bytes. PeerMode::foreign makes each side behave as towards a Python or
+// C# peer: the reader takes one sem-w post per frame and publishes every step, the writer uses
+// no zerobuffer-only extension.
+Options options_for(Peer peer, std::size_t frame) {
     Options options;
-    options.reader.payload_size = ring_bytes(frame);
-    if (mode == PeerMode::foreign) {
-        // TODO(peer-mode): select the foreign-peer behaviour in options.reader and options.writer
-        // once zerobuffer::ReaderOptions / WriterOptions have the field for it. Until then
-        // system 2 is identical to system 1.
+    options.buffer.payload_size = ring_bytes(frame);
+    if (peer == Peer::foreign) {
+        options.reader.peer_mode = zb::PeerMode::foreign;
+        options.writer.peer_mode = zb::PeerMode::foreign;
     }
     return options;
 }
 
-template <PeerMode Mode>
+template <Peer Mode>
 struct ZeroBufferChannel {
     static constexpr bool kZeroCopy = true;
     static std::size_t arena_bytes(std::size_t) { return 0; }
 
     class Receiver {
     public:
-        Receiver(Side&, const std::string& name, std::size_t frame) : reader_(name, options_for(Mode, frame).reader) {}
+        Receiver(Side&, const std::string& name, std::size_t frame)
+            : reader_(name, options_for(Mode, frame).buffer, options_for(Mode, frame).reader) {}
 
         template <class F>
         void receive(F&& consume, Wake) {  // read_frame spins briefly, then sleeps: either way
@@ -70,9 +73,9 @@ struct ZeroBufferChannel {
 
         template <class F>
         void send_in_place(std::size_t size, F&& fill) {
-            const std::span<std::byte> buffer = writer_.get_frame_buffer(size);
-            fill(buffer.data(), buffer.size());
-            writer_.commit_frame();
+            zb::FrameReservation frame = writer_.acquire_frame(size);
+            fill(frame.data().data(), frame.data().size());
+            frame.commit();
         }
 
     private:
@@ -83,11 +86,11 @@ struct ZeroBufferChannel {
 }  // namespace
 
 Measurement measure_zerobuffer(Row row, const Settings& settings) {
-    return measure_row<ZeroBufferChannel<PeerMode::cpp>>(settings, row);
+    return measure_row<ZeroBufferChannel<Peer::cpp>>(settings, row);
 }
 
 Measurement measure_zerobuffer_foreign_peer(Row row, const Settings& settings) {
-    return measure_row<ZeroBufferChannel<PeerMode::foreign>>(settings, row);
+    return measure_row<ZeroBufferChannel<Peer::foreign>>(settings, row);
 }
 
 }  // namespace sbs
