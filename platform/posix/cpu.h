@@ -1,7 +1,5 @@
-// The CPU hints a spin loop needs: a pause between polls, and giving the core away.
+// The CPU facts a spin loop needs: a pause between polls, and whether stores are ordered.
 #pragma once
-
-#include <sched.h>
 
 namespace zerobuffer::posix {
 
@@ -12,8 +10,6 @@ inline void cpu_relax() noexcept {
     asm volatile("yield");
 #endif
 }
-
-inline void yield_cpu() noexcept { ::sched_yield(); }
 
 // Whether this CPU keeps stores in program order as seen by other cores (TSO), which lets a
 // reader discover frames of any writer from payload_write_pos alone (docs/protocol.md §3.4).

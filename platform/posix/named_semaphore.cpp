@@ -76,8 +76,6 @@ NamedSemaphore::~NamedSemaphore() {
     if (sem_ != nullptr) ::sem_close(sem_);
 }
 
-void NamedSemaphore::post() noexcept { ::sem_post(sem_); }
-
 bool NamedSemaphore::try_wait() noexcept {
     for (;;) {
         if (::sem_trywait(sem_) == 0) return true;

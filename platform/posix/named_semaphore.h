@@ -31,7 +31,7 @@ public:
 
     // Never throws: EOVERFLOW (a counter nobody drains) is ignored, as the protocol allows.
     // With no waiter glibc makes no syscall here.
-    void post() noexcept;
+    void post() noexcept { ::sem_post(sem_); }
     // Takes one count if available, without blocking and without a syscall.
     bool try_wait() noexcept;
     // Waits until a count is available or `deadline`; false on timeout. EINTR is retried.

@@ -39,20 +39,12 @@ void ReleaseFifo::recycle(Chunk* chunk) noexcept {
     spare_ = chunk;
 }
 
-ReleaseFifo::Slot* ReleaseFifo::push(std::uint64_t bytes, bool released) {
-    if (tail_index_ == kChunkSlots) {
-        Chunk* fresh = take_chunk();
-        // release: the drainer that follows `next` sees an initialised chunk.
-        tail_chunk_->next.store(fresh, std::memory_order_release);
-        tail_chunk_ = fresh;
-        tail_index_ = 0;
-    }
-    Slot* slot = &tail_chunk_->slots[tail_index_++];
-    slot->bytes = bytes;
-    slot->released.store(released ? 1 : 0, std::memory_order_relaxed);
-    // release: pairs with the acquire load in pop_released; the slot above is complete.
-    pushed_.store(pushed_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-    return slot;
+void ReleaseFifo::next_chunk() {
+    Chunk* fresh = take_chunk();
+    // release: the drainer that follows `next` sees an initialised chunk.
+    tail_chunk_->next.store(fresh, std::memory_order_release);
+    tail_chunk_ = fresh;
+    tail_index_ = 0;
 }
 
 std::uint64_t ReleaseFifo::pop_released(std::uint64_t& slots_popped) noexcept {

@@ -34,7 +34,15 @@ public:
 
     // Reading thread: appends a slot of `bytes` ring bytes; `released` for wrap waste, which
     // has no frame to wait for. May allocate a chunk when all are in use.
-    Slot* push(std::uint64_t bytes, bool released);
+    Slot* push(std::uint64_t bytes, bool released) {
+        if (tail_index_ == kChunkSlots) next_chunk();
+        Slot* slot = &tail_chunk_->slots[tail_index_++];
+        slot->bytes = bytes;
+        slot->released.store(released ? 1 : 0, std::memory_order_relaxed);
+        // release: pairs with the acquire load in pop_released; the slot above is complete.
+        pushed_.store(pushed_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        return slot;
+    }
 
     // Any thread: marks the slot released. release: the reader is done with the frame's bytes.
     static void mark(Slot* slot) noexcept { slot->released.store(1, std::memory_order_release); }
@@ -60,6 +68,7 @@ private:
     };
 
     Chunk* take_chunk();
+    void next_chunk();
     void recycle(Chunk* chunk) noexcept;
 
     // Producer side (reading thread).

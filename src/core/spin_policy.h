@@ -42,11 +42,4 @@ private:
     us gap_{0};
 };
 
-// Whether a spin that has run for `elapsed` should give the CPU away between polls: not during
-// the first microseconds (a syscall per poll would cost more than the wait), then yes, so that
-// on a loaded machine the peer we wait for can run on this core.
-constexpr bool spin_should_yield(std::chrono::microseconds elapsed) noexcept {
-    return elapsed >= std::chrono::microseconds(20);
-}
-
 }  // namespace zerobuffer::detail

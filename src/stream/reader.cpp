@@ -52,10 +52,8 @@ Reader::Impl::Impl(std::string name, const BufferConfig& config, const ReaderOpt
                 metadata_size_, payload_size_, by_position_ ? "positions" : "posts");
 }
 
-void Reader::Impl::ensure_open() const {
-    if (!open_.load(std::memory_order_acquire)) {
-        throw ObjectClosedException(fmt::format("reader of buffer '{}' is closed", name_));
-    }
+void Reader::Impl::throw_closed() const {
+    throw ObjectClosedException(fmt::format("reader of buffer '{}' is closed", name_));
 }
 
 void Reader::Impl::corrupt(std::string_view what) const {

@@ -34,7 +34,10 @@ public:
     bool is_writer_connected() const;
     BufferHealth health() const;
     void close() noexcept;
-    void ensure_open() const;
+    void ensure_open() const {
+        if (!open_.load(std::memory_order_relaxed)) [[unlikely]] throw_closed();
+    }
+    [[noreturn]] void throw_closed() const;
     [[noreturn]] void corrupt(std::string_view what) const;
 
     const std::string name_;
@@ -56,18 +59,26 @@ public:
     std::atomic<std::uint64_t> cooperative_writer_{0};
 
 private:
-    // reader_read.cpp
-    Frame take();                         // the next published frame, if any (mode-specific)
-    Frame take_by_position();
-    Frame take_by_post();
-    Frame take_unposted();                // posts mode: a frame whose post went missing
+    // reader_read.cpp. take*() consume units up to the next published frame and return true with
+    // that frame taken (in taken_); deliver() hands the taken frame out.
+    bool take() { return by_position_ ? take_by_position() : take_by_post(); }
+    bool take_by_position();
+    bool take_by_post();
+    bool take_unposted();                 // posts mode: a frame whose post went missing
     bool published_now();
-    Frame apply(const ring::Unit& unit);  // consumes one unit; a frame for frame units
+    bool apply(const ring::Unit& unit);   // consumes one unit; true for a frame (taken_)
+    Frame deliver();
     Frame wait_for_frame(Clock::time_point deadline);
     void verify_fields() const;
-    bool spin_for_frame(Clock::time_point deadline, Frame& frame);
-    void check_writer_or_throw(Frame& frame);
-    void note_writer(std::uint64_t sequence);
+    bool check_writer_or_throw();
+    // Looks at writer_pid on a writer's first frame and every kWriterCheckEvery frames after it,
+    // so that a foreign writer is identified soon after it attached.
+    void note_writer(std::uint64_t sequence) {
+        if (sequence != protocol::kFirstSequence && --writer_check_countdown_ != 0) [[likely]] return;
+        look_at_writer();
+    }
+    void look_at_writer();
+    static constexpr std::uint64_t kWriterCheckEvery = 1024;
     void count(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
         counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
@@ -85,8 +96,14 @@ private:
     ring::ReaderCursor cursor_;
     std::uint64_t cached_write_pos_ = 0;        // units in [read_pos, this) are published
     bool posted_ = false;                       // posts mode: a post was taken for the next frame
+    struct Taken {
+        detail::ReleaseSlot* slot = nullptr;
+        std::uint64_t offset = 0;
+        std::uint64_t size = 0;
+        std::uint64_t sequence = 0;
+    } taken_;                                   // the frame take() found, until deliver()
     std::uint64_t expected_sequence_ = protocol::kFirstSequence;
-    std::uint64_t writer_check_countdown_ = 0;  // frames until the next look at writer_pid
+    std::uint64_t writer_check_countdown_ = 1;  // frames until the next look at writer_pid
     detail::PeerWatch writer_;
     detail::SpinPolicy spin_;
 };

@@ -10,21 +10,15 @@
 
 #include "core/deadline.h"
 #include "core/names.h"
-#include "platform/posix/cpu.h"
 #include "stream/frame_access.h"
 #include "stream/os_errors.h"
 #include "stream/reader_impl.h"
+#include "stream/spin.h"
 #include "zerobuffer/exceptions.h"
 
 namespace zerobuffer {
 
-namespace {
-// Frames between two looks at writer_pid while frames flow (a new writer starts at sequence 1
-// and is looked at on that frame anyway): identifies a foreign writer soon after it attached.
-constexpr std::uint64_t kWriterCheckEvery = 1024;
-}  // namespace
-
-Frame Reader::Impl::apply(const ring::Unit& u) {
+bool Reader::Impl::apply(const ring::Unit& u) {
     switch (u.kind) {
         case ring::UnitKind::corrupt:
             corrupt(fmt::format("{} (offset {}, payload_size {}, sequence_number {}, ring size {})", u.problem, u.offset,
@@ -38,39 +32,44 @@ Frame Reader::Impl::apply(const ring::Unit& u) {
             cursor_ = u.next;
             queue_->set_cursor(cursor_.read_pos, cursor_.read_count);
             if (strict_) queue_->drain();
-            return {};
+            return false;
         case ring::UnitKind::frame:
             break;
     }
-    detail::ReleaseSlot* slot = queue_->push_frame(ring::wire_size(u.size));
+    taken_ = {queue_->push_frame(ring::wire_size(u.size)), u.offset, u.size, u.sequence};
     cursor_ = u.next;
     queue_->set_cursor(cursor_.read_pos, cursor_.read_count);
     if (strict_) queue_->drain();
-    Frame frame = detail::FrameAccess::make(queue_, slot, ring_.data() + u.offset + protocol::kFrameHeaderSize,
-                                            static_cast<std::size_t>(u.size), u.sequence);
+    return true;
+}
+
+// The frame taken last, handed out: built once, in the caller's return slot.
+Frame Reader::Impl::deliver() {
+    const Taken t = taken_;
+    Frame frame = detail::FrameAccess::make(queue_, t.slot, ring_.data() + t.offset + protocol::kFrameHeaderSize,
+                                            static_cast<std::size_t>(t.size), t.sequence);
     count(frames_read_);
-    count(bytes_read_, u.size);
+    count(bytes_read_, t.size);
     writer_.mark_seen();
-    note_writer(u.sequence);
-    if (u.sequence != expected_sequence_) {
+    note_writer(t.sequence);
+    if (t.sequence != expected_sequence_) {
         // Every writer starts at 1, and a writer may be replaced between two reads without the
         // reader ever seeing writer_pid change: a 1 is a restart, anything else out of order is
         // an error (thrown after the frame is consumed, so the stream can go on).
-        const bool restart = u.sequence == protocol::kFirstSequence;
+        const bool restart = t.sequence == protocol::kFirstSequence;
         if (options_.verify_sequence && !restart) {
             const std::uint64_t expected = expected_sequence_;
-            expected_sequence_ = u.sequence + 1;
-            throw SequenceError(name_, expected, u.sequence);
+            expected_sequence_ = t.sequence + 1;
+            throw SequenceError(name_, expected, t.sequence);
         }
     }
-    expected_sequence_ = u.sequence + 1;
+    expected_sequence_ = t.sequence + 1;
     return frame;
 }
 
 // Identifies the writer soon after it attached, so that its death is seen even if its PID is
 // recycled at once (a foreign writer; ours is judged by its liveness lock).
-void Reader::Impl::note_writer(std::uint64_t sequence) {
-    if (sequence != protocol::kFirstSequence && writer_check_countdown_-- != 0) return;
+void Reader::Impl::look_at_writer() {
     writer_check_countdown_ = kWriterCheckEvery;
     const std::uint64_t pid = oieb_.writer_pid();
     if (pid != writer_.last_pid()) {
@@ -83,6 +82,7 @@ bool Reader::Impl::published_now() {
     const std::uint64_t wp = oieb_.write_pos();
     if (wp > payload_size_) corrupt(fmt::format("payload_write_pos is {}, beyond payload_size {}", wp, payload_size_));
     cached_write_pos_ = wp == payload_size_ ? 0 : wp;
+    queue_->set_known_write_pos(cached_write_pos_);
     if (cached_write_pos_ != cursor_.read_pos) return true;
     // Equal positions: empty, or completely full. Held bytes first (see unreturned_bytes).
     if (queue_->unreturned_bytes() != 0) return false;
@@ -92,25 +92,25 @@ bool Reader::Impl::published_now() {
 // A wrap with no frame after it yet (a standalone marker, or a marker the writer published
 // before the frame) leaves its waste queued: it is returned at once, as the writer of a
 // standalone wrap waits for exactly that space.
-Frame Reader::Impl::take_by_position() {
+bool Reader::Impl::take_by_position() {
     bool wrapped = false;
     for (;;) {
         if (cursor_.read_pos == cached_write_pos_ && !published_now()) {
             if (wrapped) queue_->drain();
-            return {};
+            return false;
         }
-        if (Frame f = apply(ring::next_unit(payload_size_, cursor_, ring_))) return f;
+        if (apply(ring::next_unit(payload_size_, cursor_, ring_))) return true;
         wrapped = true;
     }
 }
 
-Frame Reader::Impl::take_by_post() {
+bool Reader::Impl::take_by_post() {
     bool wrapped = false;
     for (;;) {
         if (!posted_) {
             if (!sem_write_->try_wait()) {
                 if (wrapped) queue_->drain();
-                return {};
+                return false;
             }
             posted_ = true;
         }
@@ -121,7 +121,7 @@ Frame Reader::Impl::take_by_post() {
         }
         const ring::Unit u = ring::next_unit(payload_size_, cursor_, ring_);
         if (u.kind == ring::UnitKind::frame || u.kind == ring::UnitKind::standalone_wrap) posted_ = false;
-        if (Frame f = apply(u)) return f;
+        if (apply(u)) return true;
         wrapped = true;
     }
 }
@@ -130,8 +130,8 @@ Frame Reader::Impl::take_by_post() {
 // posting it, or a third process took the post). It is taken only if the writer has moved past
 // it (every writer stores write_pos after the units before it) and its header carries exactly
 // the expected sequence: a count alone may be a Python writer's phantom wrap count.
-Frame Reader::Impl::take_unposted() {
-    if (oieb_.written_count() <= cursor_.read_count) return {};
+bool Reader::Impl::take_unposted() {
+    if (oieb_.written_count() <= cursor_.read_count) return false;
     ring::ReaderCursor probe = cursor_;
     ring::Unit u = ring::next_unit(payload_size_, probe, ring_);
     int wraps = 0;
@@ -142,30 +142,28 @@ Frame Reader::Impl::take_unposted() {
     const std::uint64_t wp = oieb_.write_pos();
     const std::uint64_t at = u.offset;
     if (u.kind != ring::UnitKind::frame || u.sequence != expected_sequence_ || (wp == payload_size_ ? 0 : wp) == at) {
-        return {};
+        return false;
     }
     for (;;) {  // apply the wraps in front of it, then the frame
-        if (Frame f = apply(ring::next_unit(payload_size_, cursor_, ring_))) return f;
+        if (apply(ring::next_unit(payload_size_, cursor_, ring_))) return true;
     }
 }
-
-Frame Reader::Impl::take() { return by_position_ ? take_by_position() : take_by_post(); }
 
 Frame Reader::Impl::try_read_frame() {
     ensure_open();
     queue_->claim_role();
     if (queue_->batch_due()) queue_->drain_batch();
-    if (Frame f = take()) return f;
+    if (take()) return deliver();
     queue_->drain();  // nothing to read: give back what was released (no syscall if nothing)
     return {};
 }
 
 Frame Reader::Impl::read_frame(std::chrono::milliseconds timeout) {
     ensure_open();
-    detail::validate_wait_time(name_, timeout, "read timeout");
+    if (timeout.count() < 0) detail::validate_wait_time(name_, timeout, "read timeout");
     queue_->claim_role();
     if (queue_->batch_due()) queue_->drain_batch();
-    if (Frame f = take()) return f;
+    if (take()) return deliver();
     queue_->drain();  // the writer may be waiting for this space
     verify_fields();
     if (timeout.count() == 0) return {};
@@ -174,29 +172,9 @@ Frame Reader::Impl::read_frame(std::chrono::milliseconds timeout) {
     });
 }
 
-// Polls for a frame for the adaptive spin budget. Reads the clock every 64 polls; gives the
-// core away between polls once the spin has lasted a while (core/spin_policy.h).
-bool Reader::Impl::spin_for_frame(Clock::time_point deadline, Frame& frame) {
-    const auto budget = spin_.budget();
-    if (budget.count() <= 0) return false;
-    const auto start = Clock::now();
-    const auto end = std::min(deadline, start + budget);
-    for (;;) {
-        for (int i = 0; i < 64; ++i) {
-            if ((frame = take())) return true;
-            posix::cpu_relax();
-        }
-        const auto now = Clock::now();
-        if (now >= end) return false;
-        if (detail::spin_should_yield(std::chrono::duration_cast<std::chrono::microseconds>(now - start))) {
-            posix::yield_cpu();
-        }
-    }
-}
-
 // The fields only this reader writes, or nobody does. They are never used for reading (every
-// offset comes from our own copies), so they are checked here, when the reader is about to
-// wait, not per frame: tampering is reported, and it costs nothing while frames flow.
+// offset comes from our own copies), so they are checked when the reader is about to wait, not
+// per frame: tampering is reported, and it costs nothing while frames flow.
 void Reader::Impl::verify_fields() const {
     auto check = [&](const char* field, std::uint64_t got, std::uint64_t expected, const char* expectation) {
         if (got != expected) corrupt(fmt::format("{} is {}, {} {}", field, got, expectation, expected));
@@ -212,20 +190,19 @@ void Reader::Impl::verify_fields() const {
 
 Frame Reader::Impl::wait_for_frame(Clock::time_point deadline) {
     const auto started = Clock::now();
-    auto done = [&](Frame f) {
+    auto delivered = [&] {
         spin_.record(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started));
-        return f;
+        return deliver();
     };
-    Frame frame;
-    if (spin_for_frame(deadline, frame)) return done(std::move(frame));
+    if (detail::spin_for(spin_.budget(), deadline, [&] { return take(); })) return delivered();
     for (;;) {
         if (by_position_) {
             // Posts are hints here; take the stale ones before sleeping, looking again now and then.
             for (int n = 1; sem_write_->try_wait(); ++n) {
-                if (n % 64 == 0 && (frame = take())) return done(std::move(frame));
+                if (n % 64 == 0 && take()) return delivered();
             }
         }
-        if ((frame = take())) return done(std::move(frame));
+        if (take()) return delivered();
         const auto now = Clock::now();
         const bool last_slice = now >= deadline;
         if (!last_slice) {
@@ -235,27 +212,26 @@ Frame Reader::Impl::wait_for_frame(Clock::time_point deadline) {
                 continue;
             }
         }
-        // A slice without a post: is the writer still there?
-        check_writer_or_throw(frame);
-        if (frame) return done(std::move(frame));
-        if (!by_position_ && (frame = take_unposted())) return done(std::move(frame));
+        // A slice without a post: is the writer still there? (It may leave a last frame.)
+        if (check_writer_or_throw()) return delivered();
+        if (!by_position_ && take_unposted()) return delivered();
         if (last_slice) return {};
     }
 }
 
-// Throws WriterDeadException if a writer had connected and is now gone or dead, after taking a
-// last frame that is still there (it is returned through `frame` instead).
-void Reader::Impl::check_writer_or_throw(Frame& frame) {
+// Throws WriterDeadException if a writer had connected and is now gone or dead, unless a last
+// frame is still there: then true, with that frame taken.
+bool Reader::Impl::check_writer_or_throw() {
     const std::uint64_t pid = oieb_.writer_pid();
     const detail::PeerState state = writer_.check(pid);
     cooperative_writer_.store(writer_.cooperative() ? pid : 0, std::memory_order_relaxed);
     using detail::PeerState;
-    if (state == PeerState::alive || state == PeerState::unknown) return;
-    if (state == PeerState::absent && !writer_.ever_seen()) return;  // nobody connected yet
-    writer_.mark_seen();                                               // a writer existed and died
+    if (state == PeerState::alive || state == PeerState::unknown) return false;
+    if (state == PeerState::absent && !writer_.ever_seen()) return false;  // nobody connected yet
+    writer_.mark_seen();                                                     // a writer existed and died
     // A last frame written as it left: posted, or (posts mode) counted but never posted.
-    if ((frame = take())) return;
-    if (!by_position_ && (frame = take_unposted())) return;
+    if (take()) return true;
+    if (!by_position_ && take_unposted()) return true;
     if (state == PeerState::absent) {
         throw WriterDeadException(fmt::format("buffer '{}': the writer disconnected and no frame is left", name_));
     }

@@ -15,8 +15,9 @@ ReleaseQueue::ReleaseQueue(posix::SharedMemory segment, posix::NamedSemaphore se
     : segment_(std::move(segment)),
       sem_read_(std::move(sem_read)),
       oieb_(reinterpret_cast<protocol::Oieb*>(segment_.data())),
+      ring_size_(payload_size),
       batch_(std::max<std::uint64_t>(payload_size / 8, 1)),
-      half_ring_(strict ? ~std::uint64_t{0} : payload_size / 2) {
+      strict_(strict) {
     const posix::FileInfo info = segment_.info();
     register_local_reader(info.dev, info.ino, this);
 }
@@ -26,26 +27,9 @@ void ReleaseQueue::consume(std::uint64_t bytes, bool released) {
     consumed_ += bytes;
 }
 
-ReleaseSlot* ReleaseQueue::push_frame(std::uint64_t wire_bytes) {
-    if (credits_ == 0) {
-        refs_.fetch_add(kCreditBatch, std::memory_order_relaxed);  // the Reader's own reference keeps us alive here
-        credits_ = kCreditBatch;
-    }
-    ReleaseSlot* slot = fifo_.push(wire_bytes, false);
-    consumed_ += wire_bytes;
-    --credits_;
-    return slot;
-}
-
-void ReleaseQueue::release(ReleaseSlot* slot) noexcept {
-    ReleaseFifo::mark(slot);
-    // Any other thread returns the space now. The reading thread batches it while the ring is
-    // at least half free, so a writer can only ever wait for space it will get at once.
-    if (role_.load(std::memory_order_relaxed) != std::this_thread::get_id() ||
-        oieb_.payload_free_bytes() < half_ring_) {
-        drain();
-    }
-    unref(1);
+void ReleaseQueue::take_credits() {
+    refs_.fetch_add(kCreditBatch, std::memory_order_relaxed);  // the Reader's own reference keeps us alive here
+    credits_ = kCreditBatch;
 }
 
 void ReleaseQueue::drain() noexcept {
@@ -96,9 +80,6 @@ void ReleaseQueue::retire() noexcept {
     unref(credits_ + 1);
 }
 
-void ReleaseQueue::unref(std::uint64_t n) noexcept {
-    // acq_rel: every use of the queue by a releasing thread happens before its deletion.
-    if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) delete this;
-}
+void ReleaseQueue::destroy() noexcept { delete this; }
 
 }  // namespace zerobuffer::detail

@@ -32,8 +32,8 @@ void Writer::Impl::corrupt(std::string_view what) const {
     throw CorruptBufferException(fmt::format("buffer '{}' is corrupt or not a ZeroBuffer v1 buffer: {}", name_, what));
 }
 
-void Writer::Impl::ensure_open() const {
-    if (!open_.load(std::memory_order_acquire)) throw ObjectClosedException(fmt::format("writer of buffer '{}' is closed", name_));
+void Writer::Impl::throw_closed() const {
+    throw ObjectClosedException(fmt::format("writer of buffer '{}' is closed", name_));
 }
 
 void Writer::Impl::attach() {
@@ -67,6 +67,7 @@ void Writer::Impl::attach() {
     }
     metadata_size_ = header.metadata_size;
     payload_size_ = header.payload_size;
+    max_frame_ = payload_size_ - protocol::kFrameHeaderSize;  // S >= 64
     segment_->map(info.size, options_.prefault);
     oieb_ = detail::OiebView(reinterpret_cast<protocol::Oieb*>(segment_->data()));
     metadata_base_ = segment_->data() + protocol::kOiebSize;
@@ -203,7 +204,7 @@ void Writer::set_metadata(const void* data, std::size_t size) {
 std::uint64_t Writer::write_frame(std::span<const std::byte> data) { return write_frame(data.data(), data.size()); }
 std::uint64_t Writer::write_frame(const void* data, std::size_t size) {
     if (!impl_) throw_moved_from();
-    return *impl_->write(data, size, std::nullopt);
+    return *impl_->write(data, size, Impl::kBlocking);
 }
 std::optional<std::uint64_t> Writer::try_write_frame(std::span<const std::byte> data, std::chrono::milliseconds timeout) {
     if (!impl_) throw_moved_from();
@@ -212,7 +213,7 @@ std::optional<std::uint64_t> Writer::try_write_frame(std::span<const std::byte> 
 }
 FrameReservation Writer::acquire_frame(std::size_t size) {
     if (!impl_) throw_moved_from();
-    return impl_->acquire(size, std::nullopt);
+    return impl_->acquire(size, Impl::kBlocking);
 }
 FrameReservation Writer::try_acquire_frame(std::size_t size, std::chrono::milliseconds timeout) {
     if (!impl_) throw_moved_from();
@@ -221,7 +222,7 @@ FrameReservation Writer::try_acquire_frame(std::size_t size, std::chrono::millis
 }
 std::span<std::byte> Writer::get_frame_buffer(std::size_t size) {
     if (!impl_) throw_moved_from();
-    impl_->compat_ = impl_->acquire(size, std::nullopt);
+    impl_->compat_ = impl_->acquire(size, Impl::kBlocking);
     return impl_->compat_.data();
 }
 std::uint64_t Writer::commit_frame() {

@@ -31,13 +31,17 @@ public:
     bool is_reader_connected() const;
     BufferHealth health() const;
     void close() noexcept;
-    void ensure_open() const;
+    void ensure_open() const {
+        if (!open_.load(std::memory_order_relaxed)) [[unlikely]] throw_closed();
+    }
+    [[noreturn]] void throw_closed() const;
     [[noreturn]] void corrupt(std::string_view what) const;
 
-    // writer_write.cpp. `timeout`: nullopt blocks up to the write timeout and throws
-    // BufferFullException; a value waits at most that long and reports a full ring instead.
-    std::optional<std::uint64_t> write(const void* data, std::size_t size, std::optional<std::chrono::milliseconds> timeout);
-    FrameReservation acquire(std::size_t size, std::optional<std::chrono::milliseconds> timeout);
+    // writer_write.cpp. `timeout`: kBlocking waits up to the write timeout and throws
+    // BufferFullException; a value >= 0 waits at most that long and reports a full ring instead.
+    static constexpr std::chrono::milliseconds kBlocking{-1};
+    std::optional<std::uint64_t> write(const void* data, std::size_t size, std::chrono::milliseconds timeout);
+    FrameReservation acquire(std::size_t size, std::chrono::milliseconds timeout);
     std::uint64_t commit(FrameReservation& reservation);
     void abandon(FrameReservation& reservation) noexcept;
 
@@ -46,6 +50,7 @@ public:
     std::uint64_t pid_ = 0;
     std::uint64_t payload_size_ = 0;   // S and M: copied once from the validated header
     std::uint64_t metadata_size_ = 0;
+    std::uint64_t max_frame_ = 0;      // S - 16: the largest frame the ring can ever hold
     std::uint64_t next_sequence_ = protocol::kFirstSequence;
     bool metadata_written_ = false;
     FrameReservation* active_ = nullptr;   // the one pending reservation, if any
@@ -58,10 +63,18 @@ public:
 
 private:
     void attach();
-    void check_frame(const void* data, std::size_t size) const;
-    std::optional<ring::Placement> reserve(std::uint64_t size, std::optional<std::chrono::milliseconds> timeout);
+    // Refuses a frame that is empty, too large, without data, or while a reservation is pending.
+    void check_frame(const void* data, std::size_t size) const {
+        if (!open_.load(std::memory_order_relaxed) || active_ != nullptr || size - 1 >= max_frame_ || data == nullptr)
+            [[unlikely]] {
+            reject_frame(data, size);
+        }
+    }
+    [[noreturn]] void reject_frame(const void* data, std::size_t size) const;
+    std::optional<ring::Placement> place(std::uint64_t size, std::chrono::milliseconds timeout);
+    std::optional<ring::Placement> reserve(std::uint64_t size, std::chrono::milliseconds timeout);
+    void sample_reader();
     bool wait_for_space(std::uint64_t required, std::uint64_t size, Clock::time_point deadline);
-    bool spin_for_space(std::uint64_t required, Clock::time_point deadline);
     bool refresh_free(std::uint64_t required);
     void publish(const ring::Placement& placement, std::uint64_t size);
     void publish_standalone_wrap();

@@ -9,15 +9,15 @@
 #include <fmt/format.h>
 
 #include "core/deadline.h"
-#include "platform/posix/cpu.h"
 #include "stream/local_readers.h"
 #include "stream/os_errors.h"
+#include "stream/spin.h"
 #include "stream/writer_impl.h"
 #include "zerobuffer/exceptions.h"
 
 namespace zerobuffer {
 
-void Writer::Impl::check_frame(const void* data, std::size_t size) const {
+void Writer::Impl::reject_frame(const void* data, std::size_t size) const {
     ensure_open();
     if (active_ != nullptr) {
         throw UsageException(fmt::format("buffer '{}': a frame buffer of {} bytes is pending; commit or abandon it first",
@@ -30,6 +30,7 @@ void Writer::Impl::check_frame(const void* data, std::size_t size) const {
             "buffer '{}': a frame of {} bytes (+16 header = {}) exceeds the {}-byte payload ring", name_, size,
             ring::wire_size(size), payload_size_));
     }
+    throw UsageException(fmt::format("buffer '{}': a frame of {} bytes was refused", name_, size));  // not reached
 }
 
 // Reader liveness on the write path. reader_pid == 0 (a graceful close) is seen at once; a
@@ -45,6 +46,12 @@ void Writer::Impl::check_reader(bool probe_now) {
         return;
     }
     if (--probe_countdown_ != 0) return;
+    sample_reader();
+}
+
+// Every probe_stride_ frames: read the clock, adapt the stride, probe the reader if an interval
+// has passed since the last probe.
+void Writer::Impl::sample_reader() {
     const auto now = Clock::now();
     const auto interval = options_.wait.liveness_interval;
     // Aim at about four clock reads per interval, whatever the frame rate.
@@ -73,22 +80,6 @@ bool Writer::Impl::refresh_free(std::uint64_t required) {
     return free_bytes >= required;
 }
 
-bool Writer::Impl::spin_for_space(std::uint64_t required, Clock::time_point deadline) {
-    const auto budget = spin_.budget();
-    if (budget.count() <= 0) return false;
-    const auto start = Clock::now();
-    const auto end = std::min(deadline, start + budget);
-    for (;;) {
-        for (int i = 0; i < 64; ++i) {
-            if (refresh_free(required)) return true;
-            posix::cpu_relax();
-        }
-        const auto now = Clock::now();
-        if (now >= end) return false;
-        if (detail::spin_should_yield(std::chrono::duration_cast<std::chrono::microseconds>(now - start))) posix::yield_cpu();
-    }
-}
-
 // Waits until `required` bytes are free: spin, then sleep on sem-r in liveness slices.
 // false: the deadline passed with the reader alive.
 bool Writer::Impl::wait_for_space(std::uint64_t required, std::uint64_t, Clock::time_point deadline) {
@@ -100,7 +91,7 @@ bool Writer::Impl::wait_for_space(std::uint64_t required, std::uint64_t, Clock::
     // A reader of this buffer in this process may be holding released space in a batch.
     detail::flush_local_readers(segment_dev_, segment_ino_);
     if (refresh_free(required)) return done();
-    if (spin_for_space(required, deadline)) return done();
+    if (detail::spin_for(spin_.budget(), deadline, [&] { return refresh_free(required); })) return done();
     for (;;) {
         // Stale sem-r posts are dropped; the check after the drain cannot miss a release,
         // which posts after returning its space.
@@ -117,8 +108,8 @@ bool Writer::Impl::wait_for_space(std::uint64_t required, std::uint64_t, Clock::
 }
 
 // Chooses where a frame of `size` bytes goes and waits until it fits. nullopt: the ring stayed
-// full past `timeout` (only when one is given).
-std::optional<ring::Placement> Writer::Impl::reserve(std::uint64_t size, std::optional<std::chrono::milliseconds> timeout) {
+// full past `timeout` (only when not kBlocking).
+std::optional<ring::Placement> Writer::Impl::reserve(std::uint64_t size, std::chrono::milliseconds timeout) {
     const std::uint64_t wire = ring::wire_size(size);
     std::optional<Clock::time_point> deadline;  // read the clock only if we have to wait
     for (;;) {
@@ -133,13 +124,14 @@ std::optional<ring::Placement> Writer::Impl::reserve(std::uint64_t size, std::op
         }
         check_reader(false);
         if (cached_free_ < placement.required && !refresh_free(placement.required)) {
-            const auto wait = timeout.value_or(options_.write_timeout);
+            const bool blocking = timeout < std::chrono::milliseconds::zero();
+            const auto wait = blocking ? options_.write_timeout : timeout;
             if (!deadline) deadline = detail::deadline_after<Clock>(Clock::now(), wait);
             const bool fits = wait.count() > 0 && detail::with_buffer_context(name_, [&] {
                 return wait_for_space(placement.required, size, *deadline);
             });
             if (!fits) {
-                if (timeout) return std::nullopt;
+                if (!blocking) return std::nullopt;
                 throw BufferFullException(fmt::format(
                     "buffer '{}' is full: a {}-byte frame needs {} free bytes, {} of {} are free after waiting {} ms",
                     name_, size, placement.required, cached_free_, payload_size_, wait.count()));
@@ -177,10 +169,23 @@ void Writer::Impl::publish(const ring::Placement& placement, std::uint64_t size)
     count(bytes_written_, size);
 }
 
+// The common case without a call: a frame that goes at the write position, fits our own account
+// of the free space, with the reader still there and no liveness sample due.
+std::optional<ring::Placement> Writer::Impl::place(std::uint64_t size, std::chrono::milliseconds timeout) {
+    const ring::Placement placement =
+        ring::plan_write(payload_size_, cursor_.write_pos, ring::wire_size(size), cooperative_reader_);
+    if (placement.kind == ring::PlacementKind::here && cached_free_ >= placement.required && probe_countdown_ > 1 &&
+        reader_gone_ == nullptr && oieb_.reader_pid() != 0) [[likely]] {
+        --probe_countdown_;
+        return placement;
+    }
+    return reserve(size, timeout);
+}
+
 std::optional<std::uint64_t> Writer::Impl::write(const void* data, std::size_t size,
-                                                 std::optional<std::chrono::milliseconds> timeout) {
+                                                 std::chrono::milliseconds timeout) {
     check_frame(data, size);
-    const auto placement = reserve(size, timeout);
+    const auto placement = place(size, timeout);
     if (!placement) return std::nullopt;
     std::memcpy(ring_.data() + placement->offset + protocol::kFrameHeaderSize, data, size);
     const std::uint64_t sequence = next_sequence_;
@@ -188,10 +193,10 @@ std::optional<std::uint64_t> Writer::Impl::write(const void* data, std::size_t s
     return sequence;
 }
 
-FrameReservation Writer::Impl::acquire(std::size_t size, std::optional<std::chrono::milliseconds> timeout) {
+FrameReservation Writer::Impl::acquire(std::size_t size, std::chrono::milliseconds timeout) {
     static const std::byte kAny{};
     check_frame(&kAny, size);
-    const auto placement = reserve(size, timeout);
+    const auto placement = place(size, timeout);
     FrameReservation r;
     if (!placement) return r;
     pending_ = Pending{*placement, size};

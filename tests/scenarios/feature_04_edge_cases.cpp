@@ -182,10 +182,13 @@ TEST(Feature04_EdgeCases, Scenario_04_05_ReaderSlowerThanWriter) {
                 "blocked_waits %llu\n",
                 s->blocked, kFrames, s->average_blocked_ms, s->first_burst_max_ms,
                 static_cast<unsigned long long>(s->blocked_waits));
-    EXPECT_GT(s->blocked, 80);
-    EXPECT_GT(s->average_blocked_ms, 20.0);
+    // The reader sets the pace: most writes wait for it (the reader returns space at release while
+    // it is behind, and in batches once it has caught up: then one wait covers two frames).
+    EXPECT_GT(s->blocked, 40);
+    EXPECT_GT(s->average_blocked_ms, 40.0);
+    EXPECT_GT(s->blocked * s->average_blocked_ms, 0.7 * (kFrames - 8) * 50.0) << "the writer is paced by the reader";
     EXPECT_LT(s->first_burst_max_ms, 50.0) << "the first writes fit the empty ring and must not wait";
-    EXPECT_GE(s->blocked_waits, 80u) << "health().blocked_waits should count the waits";
+    EXPECT_GE(s->blocked_waits, static_cast<std::uint64_t>(s->blocked)) << "health().blocked_waits should count the waits";
     EXPECT_EQ(writer.wait(10s), 0);
 }
 
