@@ -3,14 +3,13 @@
 // OIEB. No OS calls and no shared memory: the caller (src/stream/writer_*.cpp) applies the
 // result in the publication order documented below, and tests/unit drives these very functions.
 //
-// Publication order of a frame (docs/protocol.md §3.3):
-//   data, then write_commit() (marker, header) -> fetch_sub(payload_free_bytes, take)
+// Publication order (docs/protocol.md §3.3), for a frame and for a standalone wrap alike:
+//   data, then write_commit() / write_standalone_marker() -> fetch_sub(payload_free_bytes, take)
 //   -> store payload_write_pos -> store payload_written_count -> post sem-w.
-// Taking the space before moving write_pos lets a position-reading reader tell a full ring from
-// an empty one: space is only ever taken for units that are completely written.
-// Publication order of a standalone wrap:
-//   write_standalone_marker() -> store payload_write_pos = 0 -> fetch_sub(take) -> store
-//   payload_written_count -> post sem-w.
+// Space is only ever taken for units that are completely written, so a position-reading reader
+// can tell a completely full ring from an empty one (ring_consume.h); and since the space is
+// taken before the units are visible, the reader never returns it before the writer took it
+// (payload_free_bytes never exceeds S with our writer).
 #pragma once
 
 #include <cstddef>

@@ -81,11 +81,14 @@ inline Unit next_unit(u64 S, ReaderCursor cursor, std::span<const std::byte> rin
     return u;
 }
 
+// Equal read and write positions mean an empty ring, or a completely full one: no byte free and
+// none held by this reader (consumed and not yet returned). Writers take space only for units
+// that are completely written, so a full ring is a published ring. `unreturned` must be read
+// before `free_bytes` (see ReleaseQueue::unreturned_bytes).
+constexpr bool ring_full(u64 free_bytes, u64 unreturned) noexcept { return free_bytes == 0 && unreturned == 0; }
+
 // Whether a position-reading reader may take the unit at `read_pos` now, given the writer's
-// write position `write_pos` (as loaded, possibly S) and, for the one ambiguous case (equal
-// positions: empty or completely full), the bytes neither free nor held by this reader.
-// Full means: payload_free_bytes == 0 and this reader holds no consumed-but-unreturned byte;
-// writers take space only for completely written units, so then the whole ring is published.
+// write position `write_pos` (as loaded, possibly S) and ring_full() for the equal case.
 constexpr bool unit_published(u64 S, u64 read_pos, u64 write_pos, bool ring_full) noexcept {
     const u64 wp = write_pos >= S ? 0 : write_pos;
     return wp != read_pos || ring_full;

@@ -85,8 +85,9 @@ bool Reader::Impl::published_now() {
     queue_->set_known_write_pos(cached_write_pos_);
     if (cached_write_pos_ != cursor_.read_pos) return true;
     // Equal positions: empty, or completely full. Held bytes first (see unreturned_bytes).
-    if (queue_->unreturned_bytes() != 0) return false;
-    return ring::unit_published(payload_size_, cursor_.read_pos, wp, oieb_.payload_free_bytes() == 0);
+    const std::uint64_t unreturned = queue_->unreturned_bytes();
+    if (unreturned != 0) return false;
+    return ring::unit_published(payload_size_, cursor_.read_pos, wp, ring::ring_full(oieb_.payload_free_bytes(), unreturned));
 }
 
 // A wrap with no frame after it yet (a standalone marker, or a marker the writer published

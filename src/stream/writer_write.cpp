@@ -145,9 +145,9 @@ std::optional<ring::Placement> Writer::Impl::reserve(std::uint64_t size, std::ch
 void Writer::Impl::publish_standalone_wrap() {
     const ring::StandaloneWrap w = ring::plan_standalone_wrap(payload_size_, cursor_);
     ring::write_standalone_marker(ring_, w);
-    oieb_.set_write_pos(w.next.write_pos);   // before the space: see core/ring_commit.h
-    oieb_.take_free(w.take);
+    oieb_.take_free(w.take);                 // release: the marker is complete (ring_commit.h)
     cached_free_ -= w.take;
+    oieb_.set_write_pos(w.next.write_pos);
     oieb_.set_written_count(w.next.written_count);
     sem_write_->post();
     cursor_ = w.next;

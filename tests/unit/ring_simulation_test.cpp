@@ -1,7 +1,14 @@
-// A byte-level simulation of one writer and one reader sharing a ring, both driven only by the
-// pure rules in core/ring.h and the accounting of contract §3.9. Random frame sizes, random
-// reader lag and random release order; every byte of every frame is checked, and the free-byte
-// accounting must return to S after a full drain.
+// A byte-level simulation of one writer and one reader sharing a ring, driven by the production
+// functions: ring::plan_write, ring::plan_commit / write_commit / plan_standalone_wrap (the
+// writer's commit step), ring::next_unit / unit_published / ring_full (the reader's consume step
+// and position discovery) and detail::ReleaseFifo (release in ring order).
+//
+// The writer publishes in micro-steps (data, headers, take space, write_pos, written_count) and
+// the reader, releases and drains run between any two of them, so every intermediate state a
+// position-reading reader can observe is visited. Two writers: ours (the publication order of
+// core/ring_commit.h) and one that publishes like the Python peer (write_pos before the space,
+// wrap markers published before the frame behind them). Every byte of every frame is checked
+// when it is read and again when it is released; after a full drain all space is back.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,212 +16,265 @@
 #include <random>
 #include <vector>
 
-#include "core/ring.h"
+#include "core/release_fifo.h"
+#include "core/ring_commit.h"
+#include "core/ring_consume.h"
 
 namespace zerobuffer::ring {
 namespace {
 
-class RingModel {
+using detail::ReleaseFifo;
+using detail::ReleaseSlot;
+
+enum class WriterKind { ours, python_order };
+
+std::byte byte_of(u64 seq, u64 i) { return static_cast<std::byte>((seq * 131 + i) & 0xFF); }
+
+class Simulation {
 public:
-    RingModel(u64 S, bool cooperative) : S_(S), coop_(cooperative), mem_(S, 0xEE), free_(S) {}
+    Simulation(u64 S, WriterKind kind, std::uint32_t seed)
+        : S_(S), kind_(kind), rng_(seed), ring_(S, std::byte{0xEE}), free_(S) {}
 
-    enum class WriteResult { written, blocked, impossible };
-
-    WriteResult try_write(u64 n) {
-        const u64 T = wire_size(n);
-        for (;;) {
-            const Placement pl = plan_write(S_, wp_, T, coop_);
-            if (pl.kind == PlacementKind::impossible) return WriteResult::impossible;
-            if (free_ < pl.required) return WriteResult::blocked;
-            if (pl.kind == PlacementKind::standalone_wrap) {
-                EXPECT_TRUE(coop_);
-                put_header(wp_, 0, protocol::kStandaloneWrapSequence);
-                free_ -= pl.waste;
-                wp_ = 0;
-                ++written_;
-                ++posts_;
-                continue;
-            }
-            if (pl.kind == PlacementKind::wrap) {
-                if (pl.marker) {
-                    put_header(wp_, 0, 0);
-                    ++written_;
-                }
-                free_ -= pl.waste;
-            }
-            put_header(pl.offset, n, seq_);
-            for (u64 i = 0; i < n; ++i) mem_[pl.offset + kHeader + i] = byte_of(seq_, i);
-            wp_ = advance(S_, pl.offset, T);
-            free_ -= T;
-            ++written_;
-            ++posts_;
-            ++seq_;
-            return WriteResult::written;
-        }
-    }
-
-    // Reads one frame if a post is pending; returns false if there is none.
-    bool try_read() {
-        while (posts_ > 0) {
-            --posts_;
-            if (written_ <= read_) continue;
-            if (needs_implicit_wrap(S_, rp_)) {
-                EXPECT_TRUE(coop_) << "a foreign reader would fail on a " << (S_ - rp_) << "-byte tail";
-                push_waste(S_ - rp_);
-                rp_ = 0;
-            }
-            auto h = get_header(rp_);
-            auto check = classify_header(S_, rp_, h);
-            if (check.kind == HeaderKind::wrap_marker || check.kind == HeaderKind::standalone_wrap) {
-                push_waste(S_ - rp_);
-                rp_ = 0;
-                ++read_;
-                if (check.kind == HeaderKind::standalone_wrap) continue;
-                h = get_header(0);
-                check = classify_header(S_, 0, h);
-            }
-            EXPECT_EQ(check.kind, HeaderKind::frame) << (check.problem ? check.problem : "marker after marker");
-            if (check.kind != HeaderKind::frame) return false;
-            EXPECT_EQ(h.sequence_number, expected_seq_);
-            for (u64 i = 0; i < h.payload_size; ++i) {
-                if (mem_[rp_ + kHeader + i] != byte_of(h.sequence_number, i)) {
-                    ADD_FAILURE() << "frame " << h.sequence_number << " byte " << i << " was overwritten";
-                    return false;
-                }
-            }
-            expected_seq_ = h.sequence_number + 1;
-            held_.push_back({wire_size(h.payload_size), false, true, rp_, h.sequence_number});
-            rp_ = advance(S_, rp_, wire_size(h.payload_size));
-            ++read_;
-            return true;
-        }
-        return false;
-    }
-
-    // Releases the k-th held (not yet released) frame, then returns space in ring order.
-    void release(std::size_t k) {
-        for (auto& e : held_) {
-            if (e.is_frame && !e.released) {
-                if (k-- == 0) {
-                    // The frame must still be intact when released.
-                    EXPECT_EQ(get_header(e.offset).sequence_number, e.seq) << "held frame overwritten";
-                    e.released = true;
-                    break;
-                }
+    void run(int steps) {
+        for (int step = 0; step < steps && !::testing::Test::HasFailure(); ++step) {
+            switch (rng_() % 10) {
+                case 0: case 1: case 2: case 3: writer_step(); break;
+                case 4: case 5: case 6: reader_step(); break;
+                case 7: case 8: release_one(); break;
+                default: drain(); break;
             }
         }
-        while (!held_.empty() && held_.front().released) {
-            free_ += held_.front().bytes;
-            held_.pop_front();
+        // Let the writer finish its frame, then read, release and drain everything.
+        for (int i = 0; i < 64 && !pending_.empty(); ++i) writer_micro_step();
+        while (reader_step()) {
         }
-        EXPECT_LE(free_, S_);
+        while (!held_.empty()) release_one();
+        drain();
+        EXPECT_EQ(free_, S_) << "accounting drifted";
+        EXPECT_EQ(frames_read_, next_sequence_ - 1) << "every frame written was read";
+        EXPECT_GT(frames_read_, static_cast<u64>(steps / 40)) << "the simulation made no progress";
+        if (kind_ == WriterKind::ours) {
+            EXPECT_EQ(refused_small_, 0u) << "frames of at most S - 32 bytes always place";
+        }
     }
-
-    std::size_t held_frames() const {
-        std::size_t n = 0;
-        for (const auto& e : held_) n += (e.is_frame && !e.released) ? 1 : 0;
-        return n;
-    }
-    u64 free_bytes() const { return free_; }
-    u64 frames_written() const { return seq_ - 1; }
-    u64 frames_read() const { return expected_seq_ - 1; }
 
 private:
-    struct Held {
-        u64 bytes;
-        bool released;
-        bool is_frame;
-        u64 offset;
-        u64 seq;
-    };
-    static std::uint8_t byte_of(u64 seq, u64 i) { return static_cast<std::uint8_t>((seq * 131 + i) & 0xFF); }
-    void put_header(u64 at, u64 n, u64 seq) {
-        ASSERT_LE(at + kHeader, S_);
-        protocol::FrameHeader h{n, seq};
-        std::memcpy(&mem_[at], &h, sizeof h);
+    // ---- writer: plans a frame, then publishes it one micro-step at a time
+    enum class Step { data, headers, take, write_pos, written_count, marker, marker_write_pos, marker_take, marker_count };
+
+    void writer_step() {
+        if (pending_.empty()) plan_next_frame();
+        if (!pending_.empty()) writer_micro_step();
     }
-    protocol::FrameHeader get_header(u64 at) const {
-        protocol::FrameHeader h{};
-        std::memcpy(&h, &mem_[at], sizeof h);
-        return h;
+
+    u64 next_size() {
+        const u64 max_n = S_ - kHeader;
+        u64 n = 1;
+        switch (rng_() % 4) {
+            case 0: n = 1 + rng_() % 16; break;
+            case 1: n = 1 + rng_() % (S_ / 4); break;
+            case 2: n = 1 + rng_() % max_n; break;
+            default: n = max_n - rng_() % 20; break;
+        }
+        return n == 0 || n > max_n ? 1 : n;
     }
-    void push_waste(u64 bytes) {
-        if (held_.empty()) {
-            free_ += bytes;
+
+    void plan_next_frame() {
+        if (size_ == 0) size_ = next_size();
+        const bool cooperative = kind_ == WriterKind::ours;
+        const Placement pl = plan_write(S_, cursor_.write_pos, wire_size(size_), cooperative);
+        if (pl.kind == PlacementKind::impossible) {
+            if (wire_size(size_) <= S_ - kHeader) ++refused_small_;
+            size_ = 0;  // refused at once (FrameTooLarge); try another size next time
+            return;
+        }
+        if (writer_free_ < pl.required) {
+            writer_free_ = free_;  // refresh our copy of the free space, like the writer does
+            if (writer_free_ < pl.required) return;  // full: wait
+        }
+        if (pl.kind == PlacementKind::standalone_wrap) {
+            wrap_ = plan_standalone_wrap(S_, cursor_);
+            pending_ = {Step::marker, Step::marker_take, Step::marker_write_pos, Step::marker_count};
+            return;
+        }
+        commit_ = plan_commit(S_, cursor_, pl, size_);
+        if (kind_ == WriterKind::ours) {
+            pending_ = {Step::data, Step::headers, Step::take, Step::write_pos, Step::written_count};
+        } else if (commit_.waste != 0 || commit_.marker) {
+            // The Python writer publishes the wrap first (marker, waste, write_pos = 0, count), then the frame.
+            pending_ = {Step::marker, Step::marker_take, Step::marker_write_pos, Step::marker_count,
+                        Step::data, Step::headers, Step::write_pos, Step::take, Step::written_count};
         } else {
-            held_.push_back({bytes, true, false, 0, 0});
+            pending_ = {Step::data, Step::headers, Step::write_pos, Step::take, Step::written_count};
         }
     }
 
-    u64 S_;
-    bool coop_;
-    std::vector<std::uint8_t> mem_;
+    void writer_micro_step() {
+        const Step step = pending_.front();
+        pending_.pop_front();
+        const bool standalone = wrap_.take != 0;
+        switch (step) {
+            case Step::data:
+                for (u64 i = 0; i < size_; ++i) ring_[commit_.header_at + kHeader + i] = byte_of(next_sequence_, i);
+                break;
+            case Step::headers:
+                if (kind_ == WriterKind::ours) {
+                    write_commit(ring_, commit_, size_, next_sequence_);
+                } else {
+                    store_header(ring_, commit_.header_at, {size_, next_sequence_});  // its marker went first
+                }
+                break;
+            case Step::take:
+                take(kind_ == WriterKind::ours ? commit_.take : commit_.take - commit_.waste);
+                break;
+            case Step::write_pos:
+                write_pos_ = commit_.next.write_pos;
+                break;
+            case Step::written_count:
+                cursor_ = commit_.next;
+                ++next_sequence_;
+                size_ = 0;
+                break;
+            case Step::marker:
+                if (standalone) write_standalone_marker(ring_, wrap_);
+                else if (commit_.marker) store_header(ring_, commit_.marker_at, {0, 0});
+                break;
+            case Step::marker_write_pos:
+                write_pos_ = 0;
+                break;
+            case Step::marker_take:
+                take(standalone ? wrap_.take : commit_.waste);
+                break;
+            case Step::marker_count:
+                if (standalone) {
+                    cursor_ = wrap_.next;
+                    wrap_ = {};
+                }
+                break;
+        }
+    }
+
+    void take(u64 bytes) {
+        ASSERT_LE(bytes, free_) << "the writer took space nobody returned";
+        free_ -= bytes;
+        writer_free_ -= bytes;
+    }
+
+    // ---- reader: position discovery and the consume step; false when nothing is published
+    bool reader_step() {
+        if (reader_.read_pos == known_write_pos_) {
+            const u64 wp = write_pos_ >= S_ ? 0 : write_pos_;
+            known_write_pos_ = wp;
+            const u64 unreturned = consumed_ - returned_;
+            if (!unit_published(S_, reader_.read_pos, wp, ring_full(free_, unreturned))) return false;
+        }
+        const Unit u = next_unit(S_, reader_, ring_);
+        switch (u.kind) {
+            case UnitKind::corrupt:
+                ADD_FAILURE() << "corrupt unit at " << u.offset << ": " << u.problem;
+                return false;
+            case UnitKind::standalone_wrap:
+                EXPECT_EQ(kind_, WriterKind::ours) << "a standalone marker from a foreign-style writer";
+                [[fallthrough]];
+            case UnitKind::wrap:
+            case UnitKind::implicit_wrap:
+                EXPECT_TRUE(kind_ == WriterKind::ours || u.kind != UnitKind::implicit_wrap)
+                    << "a 1..15-byte tail left for a foreign reader";
+                push(u.waste, true);
+                reader_ = u.next;
+                return true;
+            case UnitKind::frame:
+                break;
+        }
+        EXPECT_EQ(u.sequence, frames_read_ + 1) << "a frame was read before it was published, or twice";
+        if (u.sequence != frames_read_ + 1) return false;
+        EXPECT_TRUE(intact(u.offset, u.size, u.sequence)) << "frame " << u.sequence << " read before it was complete";
+        held_.push_back({push(wire_size(u.size), false), u.offset, u.size, u.sequence});
+        reader_ = u.next;
+        ++frames_read_;
+        return true;
+    }
+
+    bool intact(u64 offset, u64 n, u64 seq) const {
+        for (u64 i = 0; i < n; ++i) {
+            if (ring_[offset + kHeader + i] != byte_of(seq, i)) return false;
+        }
+        return true;
+    }
+
+    ReleaseSlot* push(u64 bytes, bool released) {
+        consumed_ += bytes;
+        return fifo_.push(bytes, released);
+    }
+
+    void release_one() {
+        if (held_.empty()) return;
+        const std::size_t k = rng_() % held_.size();
+        const Held h = held_[k];
+        EXPECT_TRUE(intact(h.offset, h.size, h.sequence)) << "frame " << h.sequence << " overwritten while held";
+        ReleaseFifo::mark(h.slot);
+        held_.erase(held_.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+
+    void drain() {
+        std::uint64_t popped = 0;
+        const u64 bytes = fifo_.pop_released(popped);
+        free_ += bytes;
+        returned_ += bytes;
+        // Our writer takes space before it publishes; a Python-ordered one after, so a quick
+        // reader can briefly push the count above S (never with our writer).
+        if (kind_ == WriterKind::ours) {
+            EXPECT_LE(free_, S_);
+        }
+    }
+
+    struct Held {
+        ReleaseSlot* slot;
+        u64 offset;
+        u64 size;
+        u64 sequence;
+    };
+
+    const u64 S_;
+    const WriterKind kind_;
+    std::mt19937 rng_;
+    std::vector<std::byte> ring_;
+    // shared memory
     u64 free_;
-    u64 wp_ = 0, rp_ = 0, written_ = 0, read_ = 0, posts_ = 0, seq_ = 1, expected_seq_ = 1;
-    std::deque<Held> held_;
+    u64 write_pos_ = 0;
+    // writer
+    WriterCursor cursor_;
+    u64 writer_free_ = 0;
+    u64 size_ = 0;
+    u64 next_sequence_ = 1;
+    u64 refused_small_ = 0;
+    Commit commit_;
+    StandaloneWrap wrap_;
+    std::deque<Step> pending_;
+    // reader
+    ReaderCursor reader_;
+    u64 known_write_pos_ = 0;
+    u64 consumed_ = 0;
+    u64 returned_ = 0;
+    u64 frames_read_ = 0;
+    ReleaseFifo fifo_;
+    std::vector<Held> held_;
 };
 
-void run_simulation(u64 S, bool cooperative, std::uint32_t seed, int steps) {
-    std::mt19937 rng(seed);
-    RingModel model(S, cooperative);
-    std::uniform_int_distribution<int> action(0, 9);
-    const u64 max_n = S - kHeader;
-    u64 impossible = 0;
-    u64 next_size = 0;
-    for (int step = 0; step < steps && !::testing::Test::HasFailure(); ++step) {
-        const int a = action(rng);
-        if (a < 5) {
-            if (next_size == 0) {
-                // Mix tiny frames, frames near the tail sizes that leave small gaps, and huge ones.
-                switch (rng() % 4) {
-                    case 0: next_size = 1 + rng() % 16; break;
-                    case 1: next_size = 1 + rng() % (S / 4); break;
-                    case 2: next_size = 1 + rng() % max_n; break;
-                    default: next_size = max_n - rng() % 20; break;
-                }
-                if (next_size == 0 || next_size > max_n) next_size = 1;
-            }
-            const auto result = model.try_write(next_size);
-            if (result == RingModel::WriteResult::impossible) {
-                // Frames within 16 bytes of the whole ring may be refused after a small tail;
-                // every smaller frame must always be placeable towards our own reader.
-                if (wire_size(next_size) <= S - kHeader) ++impossible;
-                next_size = 0;
-            } else if (result == RingModel::WriteResult::written) {
-                next_size = 0;
-            }
-        } else if (a < 8) {
-            model.try_read();
-        } else if (model.held_frames() > 0) {
-            model.release(rng() % model.held_frames());
-        }
-    }
-    // Drain: read and release everything.
-    while (model.try_read()) {
-    }
-    while (model.held_frames() > 0) model.release(0);
-    EXPECT_EQ(model.free_bytes(), S) << "accounting drifted";
-    EXPECT_EQ(model.frames_read(), model.frames_written());
-    EXPECT_GT(model.frames_written(), static_cast<u64>(steps / 20)) << "the simulation made no progress";
-    if (cooperative) {
-        EXPECT_EQ(impossible, 0u) << "our own reader must take every frame of at most S - 32 data bytes";
-    }
-}
-
-TEST(RingSimulation, CooperativeReaderNeverStallsAndNeverLosesData) {
+TEST(RingSimulation, OurWriterAndPositionReaderNeverLoseOrTearAFrame) {
     for (u64 S : {64ull, 128ull, 1024ull, 10240ull}) {
         for (std::uint32_t seed = 1; seed <= 20; ++seed) {
             SCOPED_TRACE("S=" + std::to_string(S) + " seed=" + std::to_string(seed));
-            run_simulation(S, true, seed, 20000);
+            Simulation(S, WriterKind::ours, seed).run(20000);
         }
     }
 }
 
-TEST(RingSimulation, ForeignReaderNeverSeesASmallTailOrAStandaloneMarker) {
+TEST(RingSimulation, PythonOrderedWriterAndPositionReaderNeverLoseOrTearAFrame) {
     for (u64 S : {64ull, 128ull, 1024ull, 10240ull}) {
         for (std::uint32_t seed = 1; seed <= 20; ++seed) {
             SCOPED_TRACE("S=" + std::to_string(S) + " seed=" + std::to_string(seed));
-            run_simulation(S, false, seed, 20000);
+            Simulation(S, WriterKind::python_order, seed).run(20000);
         }
     }
 }
