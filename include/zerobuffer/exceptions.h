@@ -5,6 +5,8 @@
 // underneath throws std::system_error; the library turns it into SystemError naming the buffer.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -32,10 +34,10 @@ enum class errc {
     name_blocked,
 };
 
-const std::error_category& zerobuffer_category() noexcept;
-std::error_code make_error_code(errc e) noexcept;
+ZEROBUFFER_API const std::error_category& zerobuffer_category() noexcept;
+ZEROBUFFER_API std::error_code make_error_code(errc e) noexcept;
 
-class ZeroBufferException : public std::runtime_error {
+class ZEROBUFFER_API ZeroBufferException : public std::runtime_error {
 public:
     ZeroBufferException(const std::string& message, std::error_code code);
     explicit ZeroBufferException(const std::string& message);
@@ -46,7 +48,7 @@ private:
 };
 
 #define ZEROBUFFER_DECLARE_EXCEPTION(Name, base, code_value)                       \
-    class Name : public base {                                                     \
+    class ZEROBUFFER_API Name : public base {                                      \
     public:                                                                        \
         explicit Name(const std::string& message) : base(message, make_error_code(code_value)) {} \
     protected:                                                                     \
@@ -85,14 +87,14 @@ ZEROBUFFER_DECLARE_EXCEPTION(ObjectClosedException, ZeroBufferException, errc::c
 ZEROBUFFER_DECLARE_EXCEPTION(UsageException, ZeroBufferException, errc::usage_error)
 
 // An operating-system call failed; code() is the errno in std::system_category().
-class SystemError : public ZeroBufferException {
+class ZEROBUFFER_API SystemError : public ZeroBufferException {
 public:
     SystemError(const std::string& message, std::error_code code) : ZeroBufferException(message, code) {}
 };
 
 // Another user's object, or an object that is not a ZeroBuffer v1 buffer, occupies the name;
 // what() names the object, its owner and mode, and what to do about it.
-class NameBlockedException : public ZeroBufferException {
+class ZEROBUFFER_API NameBlockedException : public ZeroBufferException {
 public:
     explicit NameBlockedException(const std::string& message);
 };
@@ -100,7 +102,7 @@ public:
 #undef ZEROBUFFER_DECLARE_EXCEPTION
 
 // A frame arrived with another sequence number than the reader expected.
-class SequenceError : public ZeroBufferException {
+class ZEROBUFFER_API SequenceError : public ZeroBufferException {
 public:
     SequenceError(const std::string& buffer_name, std::uint64_t expected, std::uint64_t got);
     std::uint64_t expected() const noexcept { return expected_; }

@@ -1,6 +1,8 @@
 // Frame: a zero-copy view of one frame in the payload ring, owned until released.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -17,7 +19,7 @@ struct FrameAccess;
 // even after the Reader that produced it has been closed or destroyed. Frames may be released
 // in any order and from any thread; the space returns to the writer in ring order (see
 // Reader::read_frame for when). All members are noexcept.
-class Frame {
+class ZEROBUFFER_API Frame {
 public:
     Frame() noexcept = default;  // an invalid frame (what a read that found nothing returns)
     Frame(Frame&& other) noexcept;

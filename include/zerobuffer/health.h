@@ -1,6 +1,8 @@
 // A snapshot of a buffer's state for monitoring (utilisation, counters, peers).
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <cstdint>
 
 namespace zerobuffer {
@@ -12,7 +14,7 @@ enum class PeerStatus {
     dead,
     unknown,  // its PID cannot be judged from this PID namespace (for example PID 1 of a container)
 };
-const char* to_string(PeerStatus status) noexcept;
+ZEROBUFFER_API const char* to_string(PeerStatus status) noexcept;
 
 struct PeerHealth {
     std::uint64_t pid = 0;

@@ -2,6 +2,8 @@
 // the default sink (standard error). Nothing is logged on the per-frame path.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <functional>
 #include <string_view>
 
@@ -14,9 +16,9 @@ using LogSink = std::function<void(LogLevel, std::string_view message)>;
 // Replaces the sink (nullptr restores the default standard-error sink). Thread-safe. The sink
 // may be called from any thread, concurrently, and never under a lock of the library: it may
 // log itself (that nested message goes to standard error). Exceptions it throws are ignored.
-void set_log_sink(LogSink sink);
-void set_log_level(LogLevel level);
-LogLevel log_level() noexcept;
-const char* to_string(LogLevel level) noexcept;
+ZEROBUFFER_API void set_log_sink(LogSink sink);
+ZEROBUFFER_API void set_log_level(LogLevel level);
+ZEROBUFFER_API LogLevel log_level() noexcept;
+ZEROBUFFER_API const char* to_string(LogLevel level) noexcept;
 
 }  // namespace zerobuffer

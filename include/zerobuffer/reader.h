@@ -1,6 +1,8 @@
 // Reader: creates and owns a buffer, and reads frames from it.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +25,7 @@ namespace zerobuffer {
 // released on another thread or when less than half the ring is free; otherwise (frames
 // released on the reading thread while the ring is mostly free) in batches of up to 1/8 of the
 // ring, and at the latest when a read finds nothing to read, at health() or at close().
-class Reader {
+class ZEROBUFFER_API Reader {
 public:
     // Creates the buffer NAME: /dev/shm/NAME, semaphores sem-w-NAME and sem-r-NAME, lock file
     // /tmp/zerobuffer/NAME.lock. A stale buffer of that name (its reader dead or gone) is

@@ -1,6 +1,8 @@
 // Writer: attaches to an existing buffer and writes frames into it.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +21,7 @@ class FrameReservation;
 // Threads: one thread at a time (the writing thread) uses the Writer and its reservations;
 // is_reader_connected, health and the counters may be called from any thread, also while
 // another thread closes the Writer.
-class Writer {
+class ZEROBUFFER_API Writer {
 public:
     // Attaches to buffer NAME created by a reader (of any language). The header is checked with
     // a small read before the segment is mapped. Blocks only for the mapping. Throws
@@ -98,7 +100,7 @@ private:
 // writer's thread. Safe whatever outlives what: once its Writer is closed, moved into another
 // object's place or destroyed, the reservation is invalid and commit() throws UsageException.
 // At most one reservation of a Writer is pending at a time.
-class FrameReservation {
+class ZEROBUFFER_API FrameReservation {
 public:
     FrameReservation() noexcept = default;  // invalid
     FrameReservation(FrameReservation&& other) noexcept;

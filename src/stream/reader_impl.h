@@ -18,7 +18,7 @@
 
 namespace zerobuffer {
 
-class Reader::Impl {
+class ZEROBUFFER_NO_EXPORT Reader::Impl {
 public:
     using Clock = std::chrono::steady_clock;
 

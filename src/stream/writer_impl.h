@@ -19,7 +19,7 @@
 
 namespace zerobuffer {
 
-class Writer::Impl {
+class ZEROBUFFER_NO_EXPORT Writer::Impl {
 public:
     using Clock = std::chrono::steady_clock;
 
