@@ -103,10 +103,5 @@ bool NamedSemaphore::wait_until(Clock::time_point deadline) {
     }
 }
 
-int NamedSemaphore::value() const noexcept {
-    int v = 0;
-    ::sem_getvalue(sem_, &v);
-    return v;
-}
 
 }  // namespace zerobuffer::posix

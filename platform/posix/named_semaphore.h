@@ -36,7 +36,12 @@ public:
     bool try_wait() noexcept;
     // Waits until a count is available or `deadline`; false on timeout. EINTR is retried.
     bool wait_until(Clock::time_point deadline);
-    int value() const noexcept;
+    // The count now (sem_getvalue: a plain load, no syscall).
+    int value() const noexcept {
+        int v = 0;
+        ::sem_getvalue(sem_, &v);
+        return v;
+    }
     const std::string& name() const noexcept { return name_; }
 
 private:

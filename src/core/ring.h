@@ -2,7 +2,7 @@
 // frame header read from shared memory is acceptable. No OS calls, no shared memory: every
 // function takes positions and sizes and is unit-tested exhaustively (tests/unit/ring_test.cpp).
 //
-// Notation (contract §3): S payload ring size, p write position in [0, S], T = 16 + n the
+// Notation (docs/protocol.md §0.2): S payload ring size, p write position in [0, S], T = 16 + n the
 // frame's size on the wire, tail = S - p.
 #pragma once
 
@@ -38,7 +38,7 @@ struct Placement {
     bool marker;   // a wrap marker is written at p
 };
 
-// Chooses the placement of a T-byte frame at write position p (contract §3.9, step 3).
+// Chooses the placement of a T-byte frame at write position p (docs/protocol.md §3.3).
 // `cooperative_reader`: the reader is a zerobuffer C++ reader, which accepts standalone wrap
 // markers and small tail gaps. Foreign readers get only placements every peer can read.
 constexpr Placement plan_write(u64 S, u64 p, u64 T, bool cooperative_reader) noexcept {
@@ -56,7 +56,7 @@ constexpr Placement plan_write(u64 S, u64 p, u64 T, bool cooperative_reader) noe
 constexpr u64 advance(u64 S, u64 offset, u64 T) noexcept { return offset + T >= S ? 0 : offset + T; }
 
 // The reader at read position rp has fewer than 16 bytes before the end: the writer wrapped
-// without a marker (contract §3.9 reader step 2).
+// without a marker (docs/protocol.md §3.7).
 constexpr bool needs_implicit_wrap(u64 S, u64 rp) noexcept { return rp != 0 && S - rp < kHeader; }
 
 enum class HeaderKind { frame, wrap_marker, standalone_wrap, corrupt };

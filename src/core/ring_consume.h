@@ -4,7 +4,7 @@
 // from shared memory, so a hostile header can only be classified as corrupt.
 //
 // The caller decides first that a unit is published (positions or a sem-w post, see
-// src/stream/reader_discovery.cpp), then applies the result: wrap waste and frames are queued in
+// src/stream/reader_read.cpp), then applies the result: wrap waste and frames are queued in
 // ring order for release (core/release_fifo.h), frames are handed out.
 #pragma once
 

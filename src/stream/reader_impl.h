@@ -66,6 +66,8 @@ private:
     bool take_by_post();
     bool take_unposted();                 // posts mode: a frame whose post went missing
     bool published_now();
+    bool unit_at_read_pos_published(std::uint64_t& write_pos);
+    static constexpr int kStalePostLimit = 1 << 24;
     bool apply(const ring::Unit& unit);   // consumes one unit; true for a frame (taken_)
     Frame deliver();
     Frame wait_for_frame(Clock::time_point deadline);

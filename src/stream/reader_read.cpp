@@ -71,6 +71,12 @@ Frame Reader::Impl::deliver() {
 // recycled at once (a foreign writer; ours is judged by its liveness lock).
 void Reader::Impl::look_at_writer() {
     writer_check_countdown_ = kWriterCheckEvery;
+    // Reading by position takes sem-w posts only before sleeping; a reader that never sleeps
+    // must still keep a foreign writer's posts from reaching SEM_VALUE_MAX (ours caps them).
+    if (by_position_ && sem_write_->value() > kStalePostLimit) {
+        for (int n = sem_write_->value() - kStalePostLimit / 2; n > 0 && sem_write_->try_wait(); --n) {
+        }
+    }
     const std::uint64_t pid = oieb_.writer_pid();
     if (pid != writer_.last_pid()) {
         detail::with_buffer_context(name_, [&] { writer_.identify(pid); });
@@ -78,16 +84,23 @@ void Reader::Impl::look_at_writer() {
     }
 }
 
-bool Reader::Impl::published_now() {
+// Whether the unit at the read position is published, by the writer's position (every writer
+// stores write_pos after the units before it). `write_pos` receives the position it saw.
+bool Reader::Impl::unit_at_read_pos_published(std::uint64_t& write_pos) {
     const std::uint64_t wp = oieb_.write_pos();
     if (wp > payload_size_) corrupt(fmt::format("payload_write_pos is {}, beyond payload_size {}", wp, payload_size_));
-    cached_write_pos_ = wp == payload_size_ ? 0 : wp;
-    queue_->set_known_write_pos(cached_write_pos_);
-    if (cached_write_pos_ != cursor_.read_pos) return true;
+    write_pos = wp == payload_size_ ? 0 : wp;
+    if (write_pos != cursor_.read_pos) return true;
     // Equal positions: empty, or completely full. Held bytes first (see unreturned_bytes).
     const std::uint64_t unreturned = queue_->unreturned_bytes();
     if (unreturned != 0) return false;
     return ring::unit_published(payload_size_, cursor_.read_pos, wp, ring::ring_full(oieb_.payload_free_bytes(), unreturned));
+}
+
+bool Reader::Impl::published_now() {
+    const bool published = unit_at_read_pos_published(cached_write_pos_);
+    queue_->set_known_write_pos(cached_write_pos_);
+    return published;
 }
 
 // A wrap with no frame after it yet (a standalone marker, or a marker the writer published
@@ -115,8 +128,11 @@ bool Reader::Impl::take_by_post() {
             }
             posted_ = true;
         }
-        // The counters are the truth: a post with nothing behind it is dropped.
-        if (oieb_.written_count() <= cursor_.read_count) {
+        // A post with nothing behind it is dropped: the counters show no unit, or the writer has
+        // not moved past the unit at the read position (a late or third-party post; a Python
+        // writer's phantom wrap counts make the counters alone unreliable).
+        std::uint64_t write_pos = 0;
+        if (oieb_.written_count() <= cursor_.read_count || !unit_at_read_pos_published(write_pos)) {
             posted_ = false;
             continue;
         }

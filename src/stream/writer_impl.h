@@ -78,6 +78,8 @@ private:
     bool refresh_free(std::uint64_t required);
     void publish(const ring::Placement& placement, std::uint64_t size);
     void publish_standalone_wrap();
+    void post_frame() noexcept;
+    static constexpr int kPostCap = 1 << 20;
     void check_reader(bool probe_now);
     void probe_reader();
     void count(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {

@@ -4,6 +4,7 @@
 // one fetch_sub of payload_free_bytes, two stores and one sem_post (no syscall without a
 // sleeping reader). payload_free_bytes is read only when our own copy of it says a frame does
 // not fit; the clock is read every few frames, adaptively, to probe the reader's liveness.
+#include <atomic>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -119,8 +120,10 @@ std::optional<ring::Placement> Writer::Impl::reserve(std::uint64_t size, std::ch
             throw FrameTooLargeException(fmt::format(
                 "buffer '{}': a frame of {} bytes ({} on the wire) can never be placed at write position {} of the "
                 "{}-byte ring with this reader (pid {}, not a zerobuffer reader): the tail of {} bytes is too short "
-                "and wrapping would overwrite the wrap marker. Use a payload of at least twice the largest frame",
-                name_, size, wire, p, payload_size_, oieb_.reader_pid(), p >= payload_size_ ? 0 : payload_size_ - p));
+                "and wrapping would overwrite the wrap marker. A payload of at least 2 x frame + 47 bytes ({} for "
+                "this frame) places every frame of that size at any position",
+                name_, size, wire, p, payload_size_, oieb_.reader_pid(), p >= payload_size_ ? 0 : payload_size_ - p,
+                2 * size + 47));
         }
         check_reader(false);
         if (cached_free_ < placement.required && !refresh_free(placement.required)) {
@@ -149,9 +152,24 @@ void Writer::Impl::publish_standalone_wrap() {
     cached_free_ -= w.take;
     oieb_.set_write_pos(w.next.write_pos);
     oieb_.set_written_count(w.next.written_count);
-    sem_write_->post();
+    post_frame();
     cursor_ = w.next;
     count(wraps_);
+}
+
+// One sem-w post per unit, as the protocol wants. A reader that never sleeps (ours, finding
+// frames by position) takes posts only before it sleeps, so they pile up; past kPostCap pending
+// posts one more cannot matter (a reader sleeps only once it has taken them all) and the
+// counter must not reach SEM_VALUE_MAX, where sem_post fails (and a Python or C# writer taking
+// over would throw). The fence orders our write_pos store before the load of the counter, so a
+// reader that drains the posts and then looks at write_pos cannot miss this unit.
+void Writer::Impl::post_frame() noexcept {
+    if (sem_write_->value() < kPostCap) [[likely]] {
+        sem_write_->post();
+        return;
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sem_write_->value() == 0) sem_write_->post();
 }
 
 void Writer::Impl::publish(const ring::Placement& placement, std::uint64_t size) {
@@ -162,7 +180,7 @@ void Writer::Impl::publish(const ring::Placement& placement, std::uint64_t size)
     cached_free_ -= c.take;
     oieb_.set_write_pos(c.next.write_pos);
     oieb_.set_written_count(c.next.written_count);
-    sem_write_->post();
+    post_frame();
     cursor_ = c.next;
     if (c.marker) count(wraps_);
     count(frames_written_);
