@@ -1,7 +1,7 @@
 // Duplex channel round-trip latency between two processes.
 //
 //   BM_DuplexRoundTrip/<size>/<spin_us>
-//                               a forked child runs an ImmutableDuplexServer (SingleThread, echo
+//                               a forked child runs an ImmutableDuplexServer (single_thread, echo
 //                               handler: write_frame copies the request into the response ring);
 //                               this process sends a <size>-byte request (send_request copies it
 //                               in), waits for the response and releases it. One iteration is one
@@ -67,7 +67,7 @@ public:
                 options.request_reader.wait = wait;
                 options.response_writer.wait = wait;
                 zb::ImmutableDuplexServer server(channel, config, options);
-                server.start([](const zb::Frame& request, zb::Writer& response) { response.write_frame(request.data()); });
+                server.start_with_writer([](const zb::Frame& request, zb::Writer& response) { response.write_frame(request.data()); });
                 const char c = 'r';
                 (void)!::write(ready[1], &c, 1);
                 char ignored;

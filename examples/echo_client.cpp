@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -72,10 +73,12 @@ int main(int argc, char** argv) {
         long mismatches = 0;
         for (long i = 0; i < count; ++i) {
             const auto t0 = std::chrono::steady_clock::now();
-            // Zero-copy: the request is built directly in the server's request ring.
-            auto request = client.acquire_request_buffer(static_cast<std::size_t>(size));
-            for (std::size_t k = 0; k < request.size(); ++k) request[k] = static_cast<std::byte>((k + i) & 0xFF);
-            client.commit_request();
+            // Zero-copy: the request is built directly in the server's request ring and sent by
+            // commit() (a reservation destroyed uncommitted sends nothing).
+            zerobuffer::RequestReservation request = client.acquire_request(static_cast<std::size_t>(size));
+            const std::span<std::byte> bytes = request.data();
+            for (std::size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<std::byte>((k + i) & 0xFF);
+            request.commit();
             zerobuffer::Frame response = client.receive_response(std::chrono::milliseconds(timeout_ms));
             if (!response) {
                 std::fprintf(stderr, "echo_client: no response to request %ld within %ld ms\n", i, timeout_ms);

@@ -3,7 +3,7 @@
 //   echo_server <channel> [--threads N] [--seconds S] [--payload-mib M]
 //
 // Serves clients one after another until Ctrl-C / SIGTERM (or for S seconds). --threads N > 0
-// uses ThreadPool mode with N workers; otherwise SingleThread mode. Client connections, departures
+// uses thread_pool mode with N workers; otherwise single_thread mode. Client connections, departures
 // and handler problems are printed as they are reported. Works with Python and C# clients too.
 #include <zerobuffer/zerobuffer.h>
 
@@ -76,19 +76,12 @@ int main(int argc, char** argv) {
             std::printf("client connected (%zu bytes of metadata)\n", metadata.size());
             std::fflush(stdout);
         };
-        if (threads > 0) {
-            server.start(
-                [](const zerobuffer::Frame& request, zerobuffer::ResponseWriter& response) {
-                    response.write_frame(request.data());
-                },
-                on_init, zerobuffer::ProcessingMode::ThreadPool);
-        } else {
-            server.start([](const zerobuffer::Frame& request, zerobuffer::Writer& response) {
-                response.write_frame(request.data());
-            }, on_init);
-        }
+        // One handler for both modes: in single_thread mode the ResponseWriter writes straight
+        // into the client's response ring, in thread_pool mode it stages the response.
+        const auto mode = threads > 0 ? zerobuffer::ProcessingMode::thread_pool : zerobuffer::ProcessingMode::single_thread;
+        server.start([](const auto& request, auto& response) { response.write_frame(request.data()); }, on_init, mode);
         std::printf("echo server on channel '%s' (%s), Ctrl-C to stop\n", channel.c_str(),
-                    threads > 0 ? "ThreadPool" : "SingleThread");
+                    threads > 0 ? "thread_pool" : "single_thread");
         std::fflush(stdout);
 
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);

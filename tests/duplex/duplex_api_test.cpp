@@ -2,6 +2,7 @@
 #include <cstring>
 #include <filesystem>
 #include <thread>
+#include <type_traits>
 
 #include "duplex_test_util.h"
 
@@ -105,14 +106,13 @@ TEST(DuplexValidation, StartMisuse) {
     const std::string ch = unique_name("start");
     names.adopt(request_buffer_name(ch));
     ImmutableDuplexServer server(ch, server_config());
-    expect_throw<InvalidArgumentException>([&] { server.start(RequestHandler{}); });
-    const auto what = expect_throw<UsageException>(
-        [&] { server.start(echo_handler(), {}, ProcessingMode::ThreadPool); });
-    EXPECT_NE(what.find("ResponseWriter"), std::string::npos) << what;
+    expect_throw<InvalidArgumentException>([&] { server.start(ResponseHandler{}); });
+    expect_throw<InvalidArgumentException>([&] { server.start_with_writer(WriterHandler{}); });
     EXPECT_FALSE(server.is_running());
     server.start(echo_handler());
     EXPECT_TRUE(server.is_running());
     expect_throw<UsageException>([&] { server.start(echo_handler()); });
+    expect_throw<UsageException>([&] { server.start_with_writer(writer_echo_handler()); });
     expect_throw<UsageException>([&] { server.set_error_handler({}); });
     server.stop();
     EXPECT_FALSE(server.is_running());
@@ -188,11 +188,11 @@ TEST(DuplexClientTest, BadCallsThrowClearly) {
 
     auto what = expect_throw<InvalidFrameSizeException>([&] { client.send_request(std::span<const std::byte>{}); });
     EXPECT_NE(what.find(ch), std::string::npos) << what;
-    expect_throw<InvalidFrameSizeException>([&] { client.acquire_request_buffer(0); });
+    expect_throw<InvalidFrameSizeException>([&] { (void)client.acquire_request_buffer(0); });
     expect_throw<InvalidArgumentException>([&] { client.send_request(nullptr, 5); });
     what = expect_throw<UsageException>([&] { client.commit_request(); });
     EXPECT_NE(what.find(ch), std::string::npos) << what;
-    what = expect_throw<InvalidArgumentException>([&] { client.receive_response(0ms); });
+    what = expect_throw<InvalidArgumentException>([&] { (void)client.receive_response(0ms); });
     EXPECT_NE(what.find(ch), std::string::npos) << what;
     // A request larger than the server's ring: FrameTooLarge names the numbers.
     std::vector<std::byte> huge(64 * 1024);
@@ -202,7 +202,7 @@ TEST(DuplexClientTest, BadCallsThrowClearly) {
     auto buf = client.acquire_request_buffer(4);
     std::memcpy(buf.data(), "abcd", 4);
     expect_throw<UsageException>([&] { client.send_request(bytes_of("x")); });
-    expect_throw<UsageException>([&] { client.acquire_request_buffer(4); });
+    expect_throw<UsageException>([&] { (void)client.acquire_request_buffer(4); });
     client.abandon_request();
     // Nothing was sent: the next request is answered first.
     client.send_request(bytes_of("first"));
@@ -281,7 +281,7 @@ TEST(DuplexFactory, CreatesServerAndClient) {
         auto out = response.get_frame_buffer(request.size());
         for (std::size_t i = 0; i < request.size(); ++i) out[i] = request.data()[request.size() - 1 - i];
         response.commit_frame();
-    }, {}, ProcessingMode::SingleThread);
+    }, {}, ProcessingMode::single_thread);
     BufferConfig small;
     small.metadata_size = 4096;
     small.payload_size = 64 * 1024;
@@ -315,7 +315,7 @@ TEST(DuplexFactory, ResponseWriterChecksSizesAgainstTheClientRing) {
         } catch (const InvalidFrameSizeException&) {
             response.write_frame(request.data());  // the one valid response
         }
-    }, {}, ProcessingMode::SingleThread);
+    }, {}, ProcessingMode::single_thread);
     DuplexClient client(ch, client_options(64 * 1024));
     client.send_request(bytes_of("ok"));
     auto r = client.receive_response(2s);
@@ -326,6 +326,77 @@ TEST(DuplexFactory, ResponseWriterChecksSizesAgainstTheClientRing) {
     EXPECT_NE(too_large_message.find(ch), std::string::npos) << too_large_message;
     EXPECT_NE(too_large_message.find(std::to_string(64 * 1024 - 15)), std::string::npos) << too_large_message;
     EXPECT_EQ(log.size(), 0u) << log.dump();
+}
+
+// start() takes one handler type, so a generic lambda works (it used to be ambiguous between
+// two std::function overloads); the Writer& form has its own name and cannot be passed to start().
+static_assert(!std::is_constructible_v<ResponseHandler, WriterHandler>);
+static_assert(!std::is_constructible_v<WriterHandler, ResponseHandler>);
+
+TEST(DuplexApi, GenericLambdaHandlerWorksWithStart) {
+    NameScope names;
+    const std::string ch = make_channel(names, "generic");
+    for (const ProcessingMode mode : {ProcessingMode::single_thread, ProcessingMode::thread_pool}) {
+        ImmutableDuplexServer server(ch, server_config());
+        server.start([](const auto& request, auto& response) { response.write_frame(request.data()); }, {}, mode);
+        DuplexClient client(ch, client_options(64 * 1024));
+        client.send_request(bytes_of("generic"));
+        auto r = client.receive_response(2s);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(text_of(r), "generic");
+    }
+}
+
+// The RAII zero-copy send: commit() sends; a reservation destroyed or abandoned uncommitted
+// sends nothing; it follows its moves; it is spent after commit and invalid once the client
+// closes; while it is pending, other sends are refused.
+TEST(DuplexClientTest, RequestReservationSendsOnCommitOnly) {
+    NameScope names;
+    const std::string ch = make_channel(names, "reserve");
+    ImmutableDuplexServer server(ch, server_config(64 * 1024));
+    server.start(echo_handler());
+    DuplexClient client(ch, client_options(64 * 1024));
+    auto fill = [](RequestReservation& r, std::string_view text) {
+        ASSERT_EQ(r.size(), text.size());
+        std::memcpy(r.data().data(), text.data(), text.size());
+    };
+    {
+        RequestReservation dropped = client.acquire_request(7);
+        fill(dropped, "dropped");
+        expect_throw<UsageException>([&] { client.send_request(bytes_of("x")); });
+        expect_throw<UsageException>([&] { (void)client.acquire_request(3); });
+    }  // destroyed uncommitted: nothing sent
+    RequestReservation abandoned = client.acquire_request(9);
+    abandoned.abandon();
+    EXPECT_FALSE(abandoned.valid());
+    EXPECT_TRUE(abandoned.data().empty());
+
+    RequestReservation first = client.acquire_request(5);
+    fill(first, "first");
+    RequestReservation moved = std::move(first);
+    EXPECT_FALSE(first.valid());
+    EXPECT_EQ(moved.commit(), 1u);
+    EXPECT_FALSE(moved.valid());
+    expect_throw<UsageException>([&] { (void)moved.commit(); });
+    auto r = client.receive_response(2s);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(text_of(r), "first");
+    EXPECT_EQ(client.pending_responses(), 0u);
+
+    // The compatibility form commits a RAII reservation too (one pending buffer per client).
+    RequestReservation second = client.acquire_request(6);
+    fill(second, "second");
+    EXPECT_EQ(client.commit_request(), 2u);
+    EXPECT_FALSE(second.valid());
+    auto r2 = client.receive_response(2s);
+    ASSERT_TRUE(r2);
+    EXPECT_EQ(text_of(r2), "second");
+
+    RequestReservation orphan = client.acquire_request(4);
+    client.close();
+    EXPECT_FALSE(orphan.valid());
+    EXPECT_TRUE(orphan.data().empty());
+    expect_throw<UsageException>([&] { (void)orphan.commit(); });
 }
 
 }  // namespace

@@ -80,10 +80,16 @@ TEST(DuplexRestart, ServerRestartUnderLiveClient) {
     names.adopt(request_buffer_name(ch));
     names.adopt(response_buffer_name(ch));
     std::atomic<int> inits{0};
+    std::mutex seen_mutex;  // on_init runs on the server thread
     std::string seen_metadata;
     auto on_init = [&](std::span<const std::byte> metadata) {
+        std::lock_guard lock(seen_mutex);
         seen_metadata = text_of(metadata);
         ++inits;
+    };
+    auto seen = [&] {
+        std::lock_guard lock(seen_mutex);
+        return seen_metadata;
     };
     std::optional<ImmutableDuplexServer> server(std::in_place, ch, server_config());
     server->start(echo_handler(), on_init);
@@ -93,20 +99,23 @@ TEST(DuplexRestart, ServerRestartUnderLiveClient) {
     client.send_request(bytes_of("one"));
     ASSERT_TRUE(client.receive_response(2s));
     EXPECT_EQ(inits.load(), 1);
-    EXPECT_EQ(seen_metadata, "client-meta");
+    EXPECT_EQ(seen(), "client-meta");
 
     server.reset();
     EXPECT_FALSE(client.is_server_connected());
     server.emplace(ch, server_config());
     server->start(echo_handler(), on_init);
-    seen_metadata.clear();
+    {
+        std::lock_guard lock(seen_mutex);
+        seen_metadata.clear();
+    }
     client.send_request(bytes_of("two"));
     auto r = client.receive_response(2s);
     ASSERT_TRUE(r);
     EXPECT_EQ(text_of(r), "two");
     EXPECT_EQ(client.reconnects(), 1u);
     EXPECT_EQ(inits.load(), 2);
-    EXPECT_EQ(seen_metadata, "client-meta");
+    EXPECT_EQ(seen(), "client-meta");
     EXPECT_TRUE(client.is_server_connected());
 }
 
@@ -156,7 +165,7 @@ TEST(DuplexRestart, ServerSigkillDetectedByWaitingClientWithin250ms) {
     Latch ready, stop, handling;
     Child server_process([&] {
         ImmutableDuplexServer server(ch, server_config());
-        server.start([&](const Frame&, Writer&) {
+        server.start_with_writer([&](const Frame&, Writer&) {
             handling.signal();
             std::this_thread::sleep_for(30s);
         });
@@ -308,7 +317,7 @@ TEST(DuplexHandlerFailure, ThrowingHandlerIsReportedAndClientResynchronises) {
     names.adopt(response_buffer_name(ch));
     ErrorLog log;
     ImmutableDuplexServer server(ch, server_config(), server_options(log));
-    server.start([](const Frame& request, Writer& response) {
+    server.start_with_writer([](const Frame& request, Writer& response) {
         if (text_of(request) == "boom") throw std::runtime_error("handler exploded");
         response.write_frame(request.data());
     });
@@ -363,7 +372,7 @@ TEST(DuplexHandlerFailure, ThrowAfterRespondingKeepsTheConnection) {
     names.adopt(response_buffer_name(ch));
     ErrorLog log;
     ImmutableDuplexServer server(ch, server_config(), server_options(log));
-    server.start([](const Frame& request, Writer& response) {
+    server.start_with_writer([](const Frame& request, Writer& response) {
         response.write_frame(request.data());
         if (text_of(request) == "late") throw std::logic_error("after the response");
     });
@@ -380,7 +389,7 @@ TEST(DuplexHandlerFailure, ThrowAfterRespondingKeepsTheConnection) {
 }
 
 // No response, or two responses, break the FIFO pairing: reported and the client is
-// disconnected. With ResponsePolicy::Unchecked the server sends whatever the handler wrote.
+// disconnected. With ResponsePolicy::unchecked the server sends whatever the handler wrote.
 TEST(DuplexHandlerFailure, MissingAndExtraResponses) {
     NameScope names;
     const std::string ch = unique_name("policy");
@@ -395,7 +404,7 @@ TEST(DuplexHandlerFailure, MissingAndExtraResponses) {
     };
     {
         ImmutableDuplexServer server(ch, server_config(), server_options(log));
-        server.start(handler);
+        server.start_with_writer(handler);
         DuplexClient client(ch, client_options());
         client.send_request(bytes_of("none"));
         EXPECT_THROW((void)client.receive_response(2s), WriterDeadException);
@@ -414,9 +423,9 @@ TEST(DuplexHandlerFailure, MissingAndExtraResponses) {
     }
     {
         auto options = server_options(log);
-        options.response_policy = ResponsePolicy::Unchecked;
+        options.response_policy = ResponsePolicy::unchecked;
         ImmutableDuplexServer server(ch, server_config(), options);
-        server.start(handler);
+        server.start_with_writer(handler);
         DuplexClient client(ch, client_options());
         client.send_request(bytes_of("two"));
         for (int i = 0; i < 2; ++i) {
@@ -482,7 +491,7 @@ TEST(DuplexStop, StopLatencyAndCleanup) {
     names.adopt(request_buffer_name(ch));
     names.adopt(response_buffer_name(ch));
     double worst = 0;
-    for (const ProcessingMode mode : {ProcessingMode::SingleThread, ProcessingMode::ThreadPool}) {
+    for (const ProcessingMode mode : {ProcessingMode::single_thread, ProcessingMode::thread_pool}) {
         for (const bool with_client : {false, true}) {
             ImmutableDuplexServer server(ch, server_config());
             server.start([](const Frame& request, ResponseWriter& response) { response.write_frame(request.data()); },
@@ -499,7 +508,7 @@ TEST(DuplexStop, StopLatencyAndCleanup) {
             const double ms = ms_since(t0);
             worst = std::max(worst, ms);
             std::printf("[ info ] stop() took %.2f ms (%s, %s)\n", ms,
-                        mode == ProcessingMode::SingleThread ? "SingleThread" : "ThreadPool",
+                        mode == ProcessingMode::single_thread ? "single_thread" : "thread_pool",
                         with_client ? "client connected" : "no client");
             EXPECT_FALSE(server.is_running());
             for (const auto& path : object_paths(request_buffer_name(ch))) {
@@ -523,7 +532,7 @@ TEST(DuplexStop, StopFromInsideHandler) {
     names.adopt(request_buffer_name(ch));
     names.adopt(response_buffer_name(ch));
     ImmutableDuplexServer server(ch, server_config());
-    server.start([&](const Frame& request, Writer& response) {
+    server.start_with_writer([&](const Frame& request, Writer& response) {
         response.write_frame(request.data());
         server.stop();
     });

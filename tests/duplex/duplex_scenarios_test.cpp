@@ -17,11 +17,11 @@ namespace {
 
 // Runs an echo server (metadata 4096, payload 1 MiB) for channel `ch` in a forked child until
 // the parent signals `stop`. Exit code 0 after a clean stop.
-Child spawn_echo_server(const std::string& ch, Latch& ready, Latch& stop, RequestHandler handler = echo_handler(),
+Child spawn_echo_server(const std::string& ch, Latch& ready, Latch& stop, WriterHandler handler = writer_echo_handler(),
                         BufferConfig config = server_config()) {
     return Child([=, &ready, &stop] {
         ImmutableDuplexServer server(ch, config);
-        server.start(handler);
+        server.start_with_writer(handler);
         ready.signal();
         stop.wait(20s);
         server.stop();
@@ -119,7 +119,7 @@ TEST(Feature13, S13_3_TwentyRequestsTwentyResponses) {
     EXPECT_EQ(server.requests_handled(), 20u);
 }
 
-// 13.4 SingleThread mode: handler sleeps 100 ms, 3 sequential requests take >= 300 ms and the
+// 13.4 single_thread mode: handler sleeps 100 ms, 3 sequential requests take >= 300 ms and the
 // responses come in order.
 TEST(Feature13, S13_4_SingleThreadProcessingMode) {
     NameScope names;
@@ -129,14 +129,14 @@ TEST(Feature13, S13_4_SingleThreadProcessingMode) {
     ImmutableDuplexServer server(ch, server_config());
     std::atomic<int> concurrent{0}, max_concurrent{0};
     server.start(
-        [&](const Frame& request, Writer& response) {
+        [&](const Frame& request, ResponseWriter& response) {
             const int now = ++concurrent;
             max_concurrent = std::max(max_concurrent.load(), now);
             std::this_thread::sleep_for(100ms);
             --concurrent;
             response.write_frame(request.data());
         },
-        {}, ProcessingMode::SingleThread);
+        {}, ProcessingMode::single_thread);
     DuplexClient client(ch, client_options());
     const auto t0 = Clock::now();
     for (int i = 0; i < 3; ++i) client.send_request(bytes_of("req" + std::to_string(i)));
@@ -205,7 +205,7 @@ TEST(Feature13, S13_6_BufferFullOnResponseChannel) {
     std::atomic<int> handlers_done{0};
     std::atomic<bool> in_second{false};
     std::atomic<double> second_write_ms{0};
-    server.start([&](const Frame& request, Writer& response) {
+    server.start_with_writer([&](const Frame& request, Writer& response) {
         std::vector<std::byte> doubled(request.size() * 2);
         std::memcpy(doubled.data(), request.data().data(), request.size());
         std::memcpy(doubled.data() + request.size(), request.data().data(), request.size());
@@ -250,13 +250,21 @@ TEST(Feature13, S13_7_ZeroCopyClient) {
     ImmutableDuplexServer server(ch, server_config());
     server.start(echo_handler());
     DuplexClient client(ch, client_options());
-    for (int round = 0; round < 3; ++round) {
+    // Rounds 0-2: acquire_request_buffer + commit_request; rounds 3-5: the RAII RequestReservation.
+    for (int round = 0; round < 6; ++round) {
         std::size_t allocations = 0;
         {
             zerobuffer::test::AllocationCounter counter;
-            auto buffer = client.acquire_request_buffer(4096);
-            for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::byte>((i * 7 + round) & 0xFF);
-            client.commit_request();
+            if (round < 3) {
+                auto buffer = client.acquire_request_buffer(4096);
+                for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::byte>((i * 7 + round) & 0xFF);
+                (void)client.commit_request();
+            } else {
+                RequestReservation request = client.acquire_request(4096);
+                const auto buffer = request.data();
+                for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::byte>((i * 7 + round) & 0xFF);
+                (void)request.commit();
+            }
             allocations = counter.count();
         }
         EXPECT_EQ(allocations, 0u) << "round " << round;
@@ -277,7 +285,7 @@ TEST(Feature13, S13_8_ImmutableHandlerTransforms) {
     names.adopt(request_buffer_name(ch));
     names.adopt(response_buffer_name(ch));
     ImmutableDuplexServer server(ch, server_config());
-    server.start([](const Frame& request, Writer& response) {
+    server.start_with_writer([](const Frame& request, Writer& response) {
         auto out = response.get_frame_buffer(request.size());
         for (std::size_t i = 0; i < request.size(); ++i) out[i] = request.data()[i] ^ std::byte{0xFF};
         response.commit_frame();
@@ -305,7 +313,7 @@ TEST(Feature13, S13_9_ClientDeathDuringResponseWait) {
     ImmutableDuplexServer server(ch, server_config(), server_options(log));
     std::atomic<int> finished{0};
     std::atomic<Clock::rep> finished_at{0};
-    server.start([&](const Frame& request, Writer& response) {
+    server.start_with_writer([&](const Frame& request, Writer& response) {
         if (text_of(request) == "slow") std::this_thread::sleep_for(600ms);
         finished_at = Clock::now().time_since_epoch().count();
         ++finished;
@@ -357,7 +365,7 @@ TEST(Feature13, S13_10_ChannelCleanupOnDispose) {
     std::optional<ImmutableDuplexServer> server;
     server.emplace(ch, server_config());
     std::atomic<bool> fourth_started{false};
-    server->start([&](const Frame& request, Writer& response) {
+    server->start_with_writer([&](const Frame& request, Writer& response) {
         if (text_of(request) == "r4") {
             fourth_started = true;
             std::this_thread::sleep_for(150ms);

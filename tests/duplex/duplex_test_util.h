@@ -37,6 +37,14 @@ inline double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
+// A unique channel name whose two buffers `names` removes at the end of the test.
+inline std::string make_channel(NameScope& names, std::string_view base) {
+    std::string channel = unique_name(base);
+    names.adopt(request_buffer_name(channel));
+    names.adopt(response_buffer_name(channel));
+    return channel;
+}
+
 // Request ring for tests: 4096 B metadata, 1 MiB payload ("duplex default config", scenarios §0.5).
 inline BufferConfig server_config(std::size_t payload = 1024 * 1024, std::size_t metadata = 4096) {
     BufferConfig c;
@@ -116,9 +124,14 @@ private:
     std::map<DuplexErrorKind, std::size_t> consumed_;
 };
 
-// Echo handler with the peers' signature.
-inline RequestHandler echo_handler() {
-    return [](const Frame& request, Writer& response) { response.write_frame(request.data()); };
+// Echo handler, the primary form (ResponseWriter).
+inline ResponseHandler echo_handler() {
+    return [](const Frame& request, ResponseWriter& response) { response.write_frame(request.data()); };
+}
+
+// Echo handler with the peers' signature (start_with_writer).
+inline WriterHandler writer_echo_handler() {
+    return [](const Frame& request, Writer& response) { (void)response.write_frame(request.data()); };
 }
 
 // Server options for tests: the error log, everything else default.

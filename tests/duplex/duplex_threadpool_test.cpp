@@ -1,4 +1,4 @@
-// Duplex ThreadPool mode: concurrent handlers, responses strictly in request order.
+// Duplex thread_pool mode: concurrent handlers, responses strictly in request order.
 #include <atomic>
 #include <csignal>
 #include <cstring>
@@ -47,7 +47,7 @@ TEST(DuplexThreadPool, OrderPreservedUnderRandomHandlerDelays) {
             response.commit_frame();
             --concurrent;
         },
-        {}, ProcessingMode::ThreadPool);
+        {}, ProcessingMode::thread_pool);
 
     DuplexClient client(ch, client_options());
     constexpr std::uint64_t kRequests = 400;
@@ -96,7 +96,7 @@ TEST(DuplexThreadPool, ThrowingHandlerDoesNotDesynchronise) {
             }
             response.write_frame(request.data());
         },
-        {}, ProcessingMode::ThreadPool);
+        {}, ProcessingMode::thread_pool);
     DuplexClient client(ch, client_options());
     for (int i = 1; i <= 10; ++i) client.send_request(bytes_of("r" + std::to_string(i)));
     for (int i = 1; i <= 4; ++i) {
@@ -134,7 +134,7 @@ TEST(DuplexThreadPool, SecondResponseFrameIsRefused) {
                 ++refused;
             }
         },
-        {}, ProcessingMode::ThreadPool);
+        {}, ProcessingMode::thread_pool);
     DuplexClient client(ch, client_options());
     for (const char* s : {"p", "q", "r"}) {
         client.send_request(bytes_of(s));
@@ -161,7 +161,7 @@ TEST(DuplexThreadPool, InFlightWorkOfDepartedClientNeverReachesTheNextOne) {
             if (text_of(request).rfind("old", 0) == 0) std::this_thread::sleep_for(30ms);
             response.write_frame(request.data());
         },
-        {}, ProcessingMode::ThreadPool);
+        {}, ProcessingMode::thread_pool);
     {
         DuplexClient first(ch, client_options());
         for (int i = 0; i < 12; ++i) first.send_request(bytes_of("old" + std::to_string(i)));
@@ -190,7 +190,7 @@ TEST(DuplexThreadPool, SlowReaderBackpressure) {
     options.max_in_flight = 4;
     ImmutableDuplexServer server(ch, server_config(), options);
     server.start([](const Frame& request, ResponseWriter& response) { response.write_frame(request.data()); }, {},
-                 ProcessingMode::ThreadPool);
+                 ProcessingMode::thread_pool);
     DuplexClient client(ch, client_options(8 * 1024));  // room for ~7 responses of 1 KiB
     const auto payload = pattern(1024, 9);
     for (int i = 0; i < 30; ++i) client.send_request(payload);
@@ -220,11 +220,11 @@ TEST(DuplexThreadPool, ClientSigkillDetectedAndNextClientServed) {
             std::this_thread::sleep_for(5ms);
             response.write_frame(request.data());
         },
-        {}, ProcessingMode::ThreadPool);
+        {}, ProcessingMode::thread_pool);
     Latch sent;
     Child victim([&] {
         DuplexClient client(ch, client_options());
-        for (int i = 0; i < 8; ++i) client.send_request(bytes_of("v" + std::to_string(i)));
+        for (int i = 0; i < 8; ++i) client.send_request(bytes_of(std::string("v") + std::to_string(i)));
         sent.signal();
         std::this_thread::sleep_for(30s);
         return 0;
@@ -235,7 +235,7 @@ TEST(DuplexThreadPool, ClientSigkillDetectedAndNextClientServed) {
     auto died = log.wait_for(DuplexErrorKind::client_died, 2s);
     ASSERT_TRUE(died) << log.dump();
     const double ms = std::chrono::duration<double, std::milli>(died->when - killed_at).count();
-    std::printf("[ info ] ThreadPool server reported the client's SIGKILL after %.1f ms\n", ms);
+    std::printf("[ info ] thread_pool server reported the client's SIGKILL after %.1f ms\n", ms);
     EXPECT_LT(ms, 250.0);
     EXPECT_EQ(victim.wait(5s), 128 + SIGKILL);
     for (const auto& path : object_paths(response_buffer_name(ch))) {

@@ -18,14 +18,6 @@
 namespace zerobuffer::scenario {
 namespace {
 
-// A channel name whose two buffers are cleaned up by the scope even if the test fails.
-std::string make_channel(NameScope& names, std::string_view base) {
-    auto channel = names.make(base);
-    names.adopt(request_buffer_name(channel));
-    names.adopt(response_buffer_name(channel));
-    return channel;
-}
-
 DuplexClientOptions small_client(std::chrono::milliseconds connect_timeout = 5s) {
     DuplexClientOptions o;
     o.response_config = config(4096, 1u << 20);
@@ -33,21 +25,59 @@ DuplexClientOptions small_client(std::chrono::milliseconds connect_timeout = 5s)
     return o;
 }
 
-void echo(const Frame& request, Writer& response) { response.write_frame(request.data()); }
+void echo(const Frame& request, Writer& response) { (void)response.write_frame(request.data()); }
 
-// Runs an echo server (or the given handler) on `channel` in a forked child until `stop` is
-// signalled. `ready` is signalled once clients may connect.
-Child server_process(const std::string& channel, const BufferConfig& request_config, Latch& ready, Latch& stop,
-                     RequestHandler handler = echo) {
-    return Child([&channel, request_config, &ready, &stop, handler] {
-        ImmutableDuplexServer server(channel, request_config);
-        server.start(handler);
-        ready.signal();
-        require(stop.wait(120s).has_value(), "stop signal");
-        server.stop();
-        return 0;
-    });
-}
+// What every scenario sets up: a unique channel whose two buffers are removed even if the test
+// fails and, for the scenarios that need one, a server in a forked child (an echo server or
+// another handler) that serves until the end of the test. TearDown stops it and checks that it
+// stopped cleanly, unless the test already waited for it (a server that was meant to die).
+class Feature13_DuplexChannel : public ::testing::Test {
+protected:
+    // A new channel named after `base`; its buffers are removed at the end of the test.
+    std::string new_channel(std::string_view base) {
+        std::string channel = names_.make(base);
+        names_.adopt(request_buffer_name(channel));
+        names_.adopt(response_buffer_name(channel));
+        return channel;
+    }
+
+    // Starts the server process on a new channel (the process is forked before any thread of
+    // this process starts); true once clients may connect. channel() names the channel.
+    [[nodiscard]] bool start_server_process(std::string_view base, const BufferConfig& request_config,
+                                            WriterHandler handler = echo) {
+        channel_ = new_channel(base);
+        server_.emplace([this, request_config, handler] {
+            ImmutableDuplexServer server(channel_, request_config);
+            server.start_with_writer(handler);
+            ready_.signal();
+            require(stop_.wait(120s).has_value(), "stop signal");
+            server.stop();
+            return 0;
+        });
+        return ready_.wait(10s).has_value();
+    }
+    const std::string& channel() const noexcept { return channel_; }
+
+    // Waits for a server process that ends by itself (killed) and returns its exit code.
+    std::optional<int> server_exit_code() {
+        server_waited_ = true;
+        return server_->wait(10s);
+    }
+
+    void TearDown() override {
+        if (server_ && !server_waited_) {
+            stop_.signal();
+            EXPECT_EQ(server_->wait(10s), 0) << "the server process did not stop cleanly";
+        }
+    }
+
+private:
+    NameScope names_;  // declared first: removes the buffers after the server process has ended
+    Latch ready_, stop_;
+    std::string channel_;
+    std::optional<Child> server_;
+    bool server_waited_ = false;
+};
 
 bool same_bytes(const Frame& f, const std::vector<std::byte>& expected) {
     return f.size() == expected.size() && std::memcmp(f.data().data(), expected.data(), expected.size()) == 0;
@@ -56,14 +86,10 @@ bool same_bytes(const Frame& f, const std::vector<std::byte>& expected) {
 // 13.1: an echo server on "duplex-basic" (metadata 4096, payload 1 MiB) in another process;
 // requests of 1, 1024 and 102400 B come back identical (the last one sent zero-copy with a
 // timestamp in its first 8 bytes, as the upstream C++ client does).
-TEST(Feature13_DuplexChannel, Scenario_13_01_BasicRequestResponse) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-basic");
-    Latch ready, stop;
-    Child server = server_process(channel, config(4096, 1u << 20), ready, stop);
-    ASSERT_TRUE(ready.wait(10s));
+TEST_F(Feature13_DuplexChannel, Scenario_13_01_BasicRequestResponse) {
+    ASSERT_TRUE(start_server_process("duplex-basic", config(4096, 1u << 20)));
     {
-        DuplexClient client(channel);  // the peers' default response buffer: 4096 B / 256 MiB
+        DuplexClient client(channel());  // the peers' default response buffer: 4096 B / 256 MiB
         EXPECT_TRUE(client.is_server_connected());
         for (std::size_t size : {std::size_t{1}, std::size_t{1024}}) {
             const auto data = pattern(size, size);
@@ -89,21 +115,15 @@ TEST(Feature13_DuplexChannel, Scenario_13_01_BasicRequestResponse) {
         const auto round_trip = std::chrono::steady_clock::now().time_since_epoch().count() - echoed_at;
         std::printf("[ figures  ] 102400 B round trip %.3f ms\n", static_cast<double>(round_trip) / 1e6);
     }
-    stop.signal();
-    EXPECT_EQ(server.wait(10s), 0);
 }
 
 // 13.2: ten requests "Request i" sent back to back come back as ten responses in the same
 // order, none lost or duplicated. (TS 14.2 allowed reversed responses; v1 has no correlation
 // field, so only FIFO order can be correct, as the feature file says.)
-TEST(Feature13_DuplexChannel, Scenario_13_02_RequestResponseOrderPreservation) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-order");
-    Latch ready, stop;
-    Child server = server_process(channel, config(4096, 1u << 20), ready, stop);
-    ASSERT_TRUE(ready.wait(10s));
+TEST_F(Feature13_DuplexChannel, Scenario_13_02_RequestResponseOrderPreservation) {
+    ASSERT_TRUE(start_server_process("duplex-order", config(4096, 1u << 20)));
     {
-        DuplexClient client(channel, small_client());
+        DuplexClient client(channel(), small_client());
         for (int i = 0; i < 10; ++i) client.send_request(bytes_of("Request " + std::to_string(i)));
         EXPECT_EQ(client.pending_responses(), 10u);
         for (int i = 0; i < 10; ++i) {
@@ -114,20 +134,14 @@ TEST(Feature13_DuplexChannel, Scenario_13_02_RequestResponseOrderPreservation) {
         EXPECT_EQ(client.pending_responses(), 0u);
         EXPECT_FALSE(client.receive_response(100ms).valid()) << "a duplicated response";
     }
-    stop.signal();
-    EXPECT_EQ(server.wait(10s), 0);
 }
 
 // 13.3: 20 requests from one thread get exactly 20 matching responses; then five threads share
 // the client with the external locking v1 requires (TS 14.3's 5 threads x 20 requests).
-TEST(Feature13_DuplexChannel, Scenario_13_03_ConcurrentClientOperations) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-concurrent");
-    Latch ready, stop;
-    Child server = server_process(channel, config(4096, 1u << 20), ready, stop);
-    ASSERT_TRUE(ready.wait(10s));
+TEST_F(Feature13_DuplexChannel, Scenario_13_03_ConcurrentClientOperations) {
+    ASSERT_TRUE(start_server_process("duplex-concurrent", config(4096, 1u << 20)));
     {
-        DuplexClient client(channel, small_client());
+        DuplexClient client(channel(), small_client());
         for (int i = 0; i < 20; ++i) client.send_request(bytes_of("single " + std::to_string(i)));
         for (int i = 0; i < 20; ++i) {
             Frame r = client.receive_response(5s);
@@ -154,23 +168,17 @@ TEST(Feature13_DuplexChannel, Scenario_13_03_ConcurrentClientOperations) {
         EXPECT_EQ(answered.load(), 100);
         EXPECT_EQ(mismatches.load(), 0);
     }
-    stop.signal();
-    EXPECT_EQ(server.wait(10s), 0);
 }
 
-// 13.4: SingleThread mode handles requests one at a time: three pipelined requests to a handler
+// 13.4: single_thread mode handles requests one at a time: three pipelined requests to a handler
 // sleeping 100 ms take at least 300 ms and come back in order. (TS 14.4 used 1 s each.)
-TEST(Feature13_DuplexChannel, Scenario_13_04_SingleThreadProcessingMode) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-single");
-    Latch ready, stop;
-    Child server = server_process(channel, config(4096, 1u << 20), ready, stop, [](const Frame& req, Writer& w) {
+TEST_F(Feature13_DuplexChannel, Scenario_13_04_SingleThreadProcessingMode) {
+    ASSERT_TRUE(start_server_process("duplex-single", config(4096, 1u << 20), [](const Frame& req, Writer& w) {
         std::this_thread::sleep_for(100ms);
         w.write_frame(req.data());
-    });
-    ASSERT_TRUE(ready.wait(10s));
+    }));
     {
-        DuplexClient client(channel, small_client());
+        DuplexClient client(channel(), small_client());
         const auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < 3; ++i) client.send_request(bytes_of("slow " + std::to_string(i)));
         for (int i = 0; i < 3; ++i) {
@@ -182,56 +190,46 @@ TEST(Feature13_DuplexChannel, Scenario_13_04_SingleThreadProcessingMode) {
         std::printf("[ figures  ] three 100 ms requests took %.0f ms\n", total);
         EXPECT_GE(total, 295.0) << "the requests were not handled one after another";
     }
-    stop.signal();
-    EXPECT_EQ(server.wait(10s), 0);
 }
 
 // 13.5: the server process crashes (SIGKILL from inside its handler, 100 ms into a 1024 B
 // request); the client waiting with a 5 s timeout learns of the death with WriterDead.
-TEST(Feature13_DuplexChannel, Scenario_13_05_ServerDeathDuringProcessing) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-server-death");
-    Latch ready, stop;
-    Child server = server_process(channel, config(4096, 1u << 20), ready, stop, [](const Frame& req, Writer& w) {
+TEST_F(Feature13_DuplexChannel, Scenario_13_05_ServerDeathDuringProcessing) {
+    ASSERT_TRUE(start_server_process("duplex-server-death", config(4096, 1u << 20), [](const Frame& req, Writer& w) {
         if (req.size() == 1024) {
             std::this_thread::sleep_for(100ms);
             ::raise(SIGKILL);
         }
         w.write_frame(req.data());
-    });
-    ASSERT_TRUE(ready.wait(10s));
-    DuplexClient client(channel, small_client());
+    }));
+    DuplexClient client(channel(), small_client());
     client.send_request(pattern(1024, 1));
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_THROW(client.receive_response(5s), WriterDeadException);
     const double waited = ms_since(t0);
     std::printf("[ figures  ] server death detected after %.0f ms\n", waited);
     EXPECT_LT(waited, 4900.0) << "the death must be detected, not the timeout waited out";
-    EXPECT_EQ(server.wait(10s), 128 + SIGKILL);
+    EXPECT_EQ(server_exit_code(), 128 + SIGKILL);
     EXPECT_FALSE(client.is_server_connected());
 }
 
 // 13.6: the client's response ring (10240 B) holds one 8192 B response; the handler answers
 // each 4096 B request with twice its size. With the client not reading, the server blocks on
 // the second response and resumes as soon as the client takes the first.
-TEST(Feature13_DuplexChannel, Scenario_13_06_BufferFullOnResponseChannel) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-resp-full");
-    Latch ready, stop;
-    Child server = server_process(channel, config(1024, 10240), ready, stop, [](const Frame& req, Writer& w) {
+TEST_F(Feature13_DuplexChannel, Scenario_13_06_BufferFullOnResponseChannel) {
+    ASSERT_TRUE(start_server_process("duplex-resp-full", config(1024, 10240), [](const Frame& req, Writer& w) {
         std::vector<std::byte> doubled(req.size() * 2);
         std::memcpy(doubled.data(), req.data().data(), req.size());
         std::memcpy(doubled.data() + req.size(), req.data().data(), req.size());
         w.write_frame(doubled);
-    });
-    ASSERT_TRUE(ready.wait(10s));
+    }));
     DuplexClientOptions options = small_client();
     options.response_config = config(1024, 10240);
-    DuplexClient client(channel, options);
+    DuplexClient client(channel(), options);
 
     client.send_request(pattern(4096, 1));
     client.send_request(pattern(4096, 2));
-    ShmView response_ring(response_buffer_name(channel));
+    ShmView response_ring(response_buffer_name(channel()));
     ASSERT_TRUE(eventually([&] { return response_ring.load(&protocol::Oieb::payload_written_count) >= 1; }, 5s));
     std::this_thread::sleep_for(300ms);
     EXPECT_EQ(response_ring.load(&protocol::Oieb::payload_written_count), 1u)
@@ -247,29 +245,32 @@ TEST(Feature13_DuplexChannel, Scenario_13_06_BufferFullOnResponseChannel) {
     }
     std::printf("[ figures  ] the blocked response arrived %.1f ms after the client started reading\n", ms_since(t0));
     EXPECT_LT(ms_since(t0), 2000.0);
-    stop.signal();
-    EXPECT_EQ(server.wait(10s), 0);
 }
 
-// 13.7: zero-copy client: the request is filled in place and committed; the echo carries the
-// same pattern. Once warmed up, acquire + fill + commit performs no heap allocation.
-TEST(Feature13_DuplexChannel, Scenario_13_07_ZeroCopyClient) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-zerocopy");
-    Latch ready, stop;
-    Child server = server_process(channel, config(4096, 1u << 20), ready, stop);
-    ASSERT_TRUE(ready.wait(10s));
+// 13.7: zero-copy client: the request is filled in place and committed (the RAII
+// RequestReservation in odd rounds, acquire_request_buffer + commit_request in even ones); the
+// echo carries the same pattern. Once warmed up, acquire + fill + commit performs no heap
+// allocation.
+TEST_F(Feature13_DuplexChannel, Scenario_13_07_ZeroCopyClient) {
+    ASSERT_TRUE(start_server_process("duplex-zerocopy", config(4096, 1u << 20)));
     {
-        DuplexClient client(channel, small_client());
+        DuplexClient client(channel(), small_client());
         std::uint64_t allocations = 0;
         for (std::uint64_t round = 1; round <= 20; ++round) {
             const bool measured = round > 2;  // the first rounds may set things up
             std::uint64_t seq = 0;
             {
                 zerobuffer::test::AllocationCounter counter;
-                auto buffer = client.acquire_request_buffer(4096);
-                for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::byte>((i + round) & 0xFF);
-                seq = client.commit_request();
+                if (round % 2 == 1) {
+                    RequestReservation request = client.acquire_request(4096);
+                    const std::span<std::byte> buffer = request.data();
+                    for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::byte>((i + round) & 0xFF);
+                    seq = request.commit();
+                } else {
+                    auto buffer = client.acquire_request_buffer(4096);
+                    for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::byte>((i + round) & 0xFF);
+                    seq = client.commit_request();
+                }
                 if (measured) allocations += counter.count();
             }
             EXPECT_EQ(seq, round);
@@ -282,24 +283,21 @@ TEST(Feature13_DuplexChannel, Scenario_13_07_ZeroCopyClient) {
                     static_cast<unsigned long long>(allocations));
         EXPECT_EQ(allocations, 0u) << "the zero-copy send path allocated";
     }
-    stop.signal();
-    EXPECT_EQ(server.wait(10s), 0);
 }
 
 // 13.8: both handler types receive the request as an immutable frame and produce new data:
 // the request XORed with 0xFF, 10240 B. (The mutable server of TS 14.5 is v2 work.)
-TEST(Feature13_DuplexChannel, Scenario_13_08_ImmutableServerHandlerTypes) {
-    NameScope names;
+TEST_F(Feature13_DuplexChannel, Scenario_13_08_ImmutableServerHandlerTypes) {
     const auto request = pattern(10240, 5);
     std::vector<std::byte> expected(request.size());
     for (std::size_t i = 0; i < request.size(); ++i) expected[i] = request[i] ^ std::byte{0xFF};
 
     for (int variant = 0; variant < 2; ++variant) {
-        SCOPED_TRACE(variant == 0 ? "RequestHandler(Frame, Writer&)" : "PooledRequestHandler(Frame, ResponseWriter&)");
-        const auto channel = make_channel(names, "duplex-xor");
+        SCOPED_TRACE(variant == 0 ? "WriterHandler(Frame, Writer&)" : "ResponseHandler(Frame, ResponseWriter&)");
+        const auto channel = new_channel("duplex-xor");
         ImmutableDuplexServer server(channel, config(4096, 1u << 20));
         if (variant == 0) {
-            server.start([](const Frame& req, Writer& w) {
+            server.start_with_writer([](const Frame& req, Writer& w) {
                 std::vector<std::byte> out(req.size());
                 for (std::size_t i = 0; i < req.size(); ++i) out[i] = req.data()[i] ^ std::byte{0xFF};
                 w.write_frame(out);
@@ -311,7 +309,7 @@ TEST(Feature13_DuplexChannel, Scenario_13_08_ImmutableServerHandlerTypes) {
                     for (std::size_t i = 0; i < req.size(); ++i) out[i] = req.data()[i] ^ std::byte{0xFF};
                     w.commit_frame();
                 },
-                {}, ProcessingMode::SingleThread);
+                {}, ProcessingMode::single_thread);
         }
         DuplexClient client(channel, small_client());
         client.send_request(request);
@@ -329,9 +327,8 @@ TEST(Feature13_DuplexChannel, Scenario_13_08_ImmutableServerHandlerTypes) {
 // 13.9: the handler takes 1 s (upstream: 2 s) and the client process is SIGKILLed 0.5 s in
 // (upstream: 1 s). The server finishes the handler, learns of the death when it writes the
 // response (reported through its error handler) and serves the next client.
-TEST(Feature13_DuplexChannel, Scenario_13_09_ClientDeathDuringResponseWait) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-client-death");
+TEST_F(Feature13_DuplexChannel, Scenario_13_09_ClientDeathDuringResponseWait) {
+    const auto channel = new_channel("duplex-client-death");
     Latch go, sent;
     Child client_process([&]() -> int {
         require(go.wait(10s).has_value(), "go signal");
@@ -351,7 +348,7 @@ TEST(Feature13_DuplexChannel, Scenario_13_09_ClientDeathDuringResponseWait) {
         errors.push_back(e);
     };
     ImmutableDuplexServer server(channel, config(4096, 1u << 20), options);
-    server.start([&](const Frame& req, Writer& w) {
+    server.start_with_writer([&](const Frame& req, Writer& w) {
         if (text_of(req) == "slow") std::this_thread::sleep_for(1s);
         w.write_frame(req.data());
         ++handled;
@@ -392,13 +389,12 @@ TEST(Feature13_DuplexChannel, Scenario_13_09_ClientDeathDuringResponseWait) {
 // are still being handled. The client gets every response the server wrote before it left and
 // then WriterDead for the rest; the channel's shared memory is removed; a new server can use
 // the same name.
-TEST(Feature13_DuplexChannel, Scenario_13_10_ChannelCleanupOnDispose) {
-    NameScope names;
-    const auto channel = make_channel(names, "duplex-dispose");
+TEST_F(Feature13_DuplexChannel, Scenario_13_10_ChannelCleanupOnDispose) {
+    const auto channel = new_channel("duplex-dispose");
     std::atomic<int> started{0};
     {
         auto server = std::make_unique<ImmutableDuplexServer>(channel, config(4096, 1u << 20));
-        server->start([&](const Frame& req, Writer& w) {
+        server->start_with_writer([&](const Frame& req, Writer& w) {
             if (++started > 3) std::this_thread::sleep_for(300ms);  // requests 4 and 5 are slow
             w.write_frame(req.data());
         });
@@ -435,7 +431,7 @@ TEST(Feature13_DuplexChannel, Scenario_13_10_ChannelCleanupOnDispose) {
     EXPECT_TRUE(no_objects_left(response_buffer_name(channel)));
 
     ImmutableDuplexServer again(channel, config(4096, 1u << 20));
-    again.start(echo);
+    again.start_with_writer(echo);
     DuplexClient client(channel, small_client());
     client.send_request(bytes_of("reused"));
     Frame r = client.receive_response(5s);

@@ -32,7 +32,7 @@ int cmd_duplex_server(int argc, char** argv) {
     p.option("", "sizes", "SPEC", "expected per-request sizes: mixed:MIN:MAX:SEED, list:A,B,..., file:PATH");
     p.option("", "verify", "NAME", "expected request content: none, sequential, zero or ones", "none");
     p.option("", "max-ms", "MS", "give up (error) after this long", "60000");
-    p.option("", "mode", "MODE", "single (SingleThread) or pool (ThreadPool)", "single");
+    p.option("", "mode", "MODE", "single (ProcessingMode::single_thread) or pool (ProcessingMode::thread_pool)", "single");
     add_metadata_options(p, "expected from the client (checked in on_init)");
     add_buffer_options(p);
     add_output_options(p);
@@ -103,19 +103,19 @@ int cmd_duplex_server(int argc, char** argv) {
             }
         };
         if (mode == "single") {
-            server.start(
-                zb::RequestHandler([&](const zb::Frame& request, zb::Writer& response) {
+            server.start_with_writer(
+                [&](const zb::Frame& request, zb::Writer& response) {
                     check_request(request);
-                    response.write_frame(request.data());
-                }),
-                on_init, zb::ProcessingMode::SingleThread);
+                    (void)response.write_frame(request.data());
+                },
+                on_init);
         } else {
             server.start(
-                zb::PooledRequestHandler([&](const zb::Frame& request, zb::ResponseWriter& response) {
+                [&](const zb::Frame& request, zb::ResponseWriter& response) {
                     check_request(request);
                     response.write_frame(request.data());
-                }),
-                on_init, zb::ProcessingMode::ThreadPool);
+                },
+                on_init, zb::ProcessingMode::thread_pool);
         }
         signal_ready(p, channel);
         run.log("serving '" + channel + "'");
