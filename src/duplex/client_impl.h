@@ -23,7 +23,7 @@
 
 namespace zerobuffer {
 
-class DuplexClient::Impl {
+class ZEROBUFFER_NO_EXPORT DuplexClient::Impl {
 public:
     Impl(std::string channel, DuplexClientOptions options);
     ~Impl() { close(); }

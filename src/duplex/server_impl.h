@@ -36,7 +36,7 @@
 
 namespace zerobuffer {
 
-class ImmutableDuplexServer::Impl {
+class ZEROBUFFER_NO_EXPORT ImmutableDuplexServer::Impl {
 public:
     Impl(std::string channel, const BufferConfig& config, DuplexServerOptions options);
     ~Impl();

@@ -2,6 +2,8 @@
 // reads the responses, which answer the requests in FIFO order.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -56,7 +58,7 @@ struct DuplexClientOptions {
 // leaves no request buffer pending, a failed reconnect is tried again by the next send.
 // Reconnecting re-creates CH_response, so nothing of the old connection can be mistaken for a
 // response to a new request.
-class DuplexClient {
+class ZEROBUFFER_API DuplexClient {
 public:
     // Creates CH_response, then waits up to connect_timeout for a server: attaches to
     // CH_request (retrying while it does not exist yet) and waits until the server has attached
@@ -140,7 +142,7 @@ private:
 // Move-only; use it on the client's thread. Whatever outlives what is safe: once its client is
 // closed, reconnects, is moved into another object's place or is destroyed, the reservation is
 // invalid, data() is empty and commit() throws UsageException.
-class RequestReservation {
+class ZEROBUFFER_API RequestReservation {
 public:
     RequestReservation() noexcept = default;  // invalid
     RequestReservation(RequestReservation&& other) noexcept;

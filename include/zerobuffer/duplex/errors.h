@@ -2,6 +2,8 @@
 // handler (it never throws them at the caller: the server thread cannot).
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -12,7 +14,7 @@
 namespace zerobuffer {
 
 // A connect or attach wait that expired. code() is std::errc::timed_out (generic category).
-class DuplexTimeoutException : public ZeroBufferException {
+class ZEROBUFFER_API DuplexTimeoutException : public ZeroBufferException {
 public:
     explicit DuplexTimeoutException(const std::string& message);
 };
@@ -30,7 +32,7 @@ enum class DuplexErrorKind {
     fatal,                   // the server cannot go on (e.g. CH_request cannot be re-created); it stopped
 };
 // Any thread; never throws. "unknown" for a value outside the enumeration.
-[[nodiscard]] const char* to_string(DuplexErrorKind kind) noexcept;
+[[nodiscard]] ZEROBUFFER_API const char* to_string(DuplexErrorKind kind) noexcept;
 
 struct DuplexError {
     DuplexErrorKind kind{};

@@ -1,6 +1,8 @@
 // DuplexChannelFactory: the peers' entry point to duplex channels.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -12,7 +14,7 @@
 namespace zerobuffer {
 
 // Stateless; any thread.
-class DuplexChannelFactory {
+class ZEROBUFFER_API DuplexChannelFactory {
 public:
     // ImmutableDuplexServer(channel, request_config, options): validated, not started. Same throws.
     [[nodiscard]] ImmutableDuplexServer create_immutable_server(std::string channel,

@@ -1,6 +1,8 @@
 // ResponseWriter: the response sink a server hands to a ResponseHandler.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <cstddef>
 #include <span>
 
@@ -18,7 +20,7 @@ struct ResponseWriterAccess;
 //
 // Only the handler's thread may use it, and only during the handler call it was given to.
 // Not copyable or movable. Holds no state of its own: the staging lives in the server.
-class ResponseWriter {
+class ZEROBUFFER_API ResponseWriter {
 public:
     ResponseWriter(const ResponseWriter&) = delete;
     ResponseWriter& operator=(const ResponseWriter&) = delete;

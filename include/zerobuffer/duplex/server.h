@@ -2,6 +2,8 @@
 // exactly one response per request into the client's CH_response.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -89,7 +91,7 @@ struct DuplexServerOptions {
 // also be called from inside a handler or the error handler. is_running, is_client_connected,
 // channel and the counters may be called from any thread at any time, also while another thread
 // starts or stops the server.
-class ImmutableDuplexServer {
+class ZEROBUFFER_API ImmutableDuplexServer {
 public:
     // Validates the channel name, the request BufferConfig and the options; creates nothing yet.
     // Does not block. Throws InvalidNameException, InvalidArgumentException (naming the channel
