@@ -63,9 +63,9 @@ inline constexpr RowInfo kRows[kRowCount] = {
     {Row::stream_3m_zero_copy, "stream_3m_zero_copy", "3,110,400 B streaming, zero-copy", k1080pFrame,
      Kind::throughput, Copy::zero_copy, nullptr, 1},
     {Row::relay_steady, "relay_3m_steady", "3.1 MB relay round trip, steady", k1080pFrame, Kind::latency,
-     Copy::copy, "2x(futex wake+memcpy)", 1},
+     Copy::copy, "futex+memcpy relay", 1},
     {Row::relay_fresh, "relay_3m_fresh", "3.1 MB relay round trip, fresh", k1080pFrame, Kind::latency,
-     Copy::copy, "2x(futex wake+memcpy)", 2},
+     Copy::copy, "futex+memcpy relay", 2},
 };
 
 inline const RowInfo& row_info(Row r) { return kRows[static_cast<int>(r)]; }

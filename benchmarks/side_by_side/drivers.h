@@ -66,6 +66,10 @@ void require_no_arena(std::size_t frame) {
     if (Ch::arena_bytes(frame) != 0) throw std::logic_error("a channel with an arena serves one channel per measurement");
 }
 
+// Channels with an arena that serve two channels (ping-pong: "x" out, "y" back) take one half
+// each: the arena is twice their size and the "y" channel uses the upper half.
+inline std::size_t arena_half(const std::string& name) { return !name.empty() && name.back() == 'y' ? 1 : 0; }
+
 // Sends one stamped frame: copied from `source`, or stamped in place (zero-copy).
 template <class Ch>
 void send_stamped(typename Ch::Sender& tx, std::vector<std::byte>& source, Copy copy, std::uint64_t sequence,
@@ -146,7 +150,6 @@ Measurement stream(const Settings& s, std::size_t frame, Copy copy, double secon
 // back. Samples are the round trip, or half of it (`halve`: one-way latency).
 template <class Ch>
 Measurement ping_pong(const Settings& s, std::size_t frame, double seconds, Wake wake, bool halve) {
-    detail::require_no_arena<Ch>(frame);
     const std::uint64_t warm = frame <= 4096 ? 1000 : 8;
     const SideFn a = [&](Side& side) {
         typename Ch::Receiver back(side, side.name("y"), frame);
@@ -182,7 +185,7 @@ Measurement ping_pong(const Settings& s, std::size_t frame, double seconds, Wake
                 wake);
         }
     };
-    return run_processes(s, a, b, 0, detail::watchdog_s(seconds));
+    return run_processes(s, a, b, 2 * Ch::arena_bytes(frame), detail::watchdog_s(seconds));
 }
 
 // The relay on fresh buffers: every round trip gets its own pair of buffers, created just before

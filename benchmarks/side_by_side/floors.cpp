@@ -8,6 +8,8 @@
 //                          paced at 1 kHz: the sleeping-receiver floor
 //   memcpy into ring       frames copied into consecutive slots of a ring as large as
 //                          zerobuffer's for that frame size: the copy-in throughput floor
+//   relay                  the 3.1 MB relay through two futex mailboxes (one slot each): a futex
+//                          wake and a memcpy per hop, between the same two processes
 //
 // The SPSC ring and the futex mailbox are channels (drivers.h), so they run through exactly the
 // loops the systems run through.
@@ -111,10 +113,12 @@ struct FutexChannel {
     static std::size_t arena_bytes(std::size_t frame) { return 2 * kLine + round_up_line(frame); }
 
     struct View {
-        explicit View(Side& side)
-            : posted(reinterpret_cast<std::atomic<std::uint32_t>*>(side.arena())),
-              taken(reinterpret_cast<std::atomic<std::uint32_t>*>(side.arena() + kLine)),
-              slot(side.arena() + 2 * kLine) {}
+        View(Side& side, const std::string& name, std::size_t frame)
+            : base(side.arena() + detail::arena_half(name) * arena_bytes(frame)),
+              posted(reinterpret_cast<std::atomic<std::uint32_t>*>(base)),
+              taken(reinterpret_cast<std::atomic<std::uint32_t>*>(base + kLine)),
+              slot(base + 2 * kLine) {}
+        std::byte* base;
         std::atomic<std::uint32_t>* posted;
         std::atomic<std::uint32_t>* taken;
         std::byte* slot;
@@ -122,7 +126,7 @@ struct FutexChannel {
 
     class Receiver {
     public:
-        Receiver(Side& side, const std::string&, std::size_t frame) : box_(side), frame_(frame) {}
+        Receiver(Side& side, const std::string& name, std::size_t frame) : box_(side, name, frame), frame_(frame) {}
         template <class F>
         void receive(F&& consume, Wake wake) {
             const std::uint64_t deadline = now_ns() + 10'000'000'000ull;
@@ -149,7 +153,7 @@ struct FutexChannel {
 
     class Sender {
     public:
-        Sender(Side& side, const std::string&, std::size_t) : box_(side) {}
+        Sender(Side& side, const std::string& name, std::size_t frame) : box_(side, name, frame) {}
         void send(const std::byte* data, std::size_t size) {
             spin_until([&] { return box_.taken->load(std::memory_order_acquire) == posted_; }, "the futex mailbox");
             std::memcpy(box_.slot, data, size);
@@ -233,7 +237,7 @@ Measurement memcpy_into_ring(const Settings& s, std::size_t frame, double second
 
 bool floor_is_measured(Row row) {
     return row == Row::stream_64 || row == Row::awake_64 || row == Row::asleep_64 || row == Row::stream_1m_copy ||
-           row == Row::stream_3m_copy;
+           row == Row::stream_3m_copy || row == Row::relay_steady;
 }
 
 Measurement measure_floor(Row row, const Settings& settings) {
@@ -243,6 +247,9 @@ Measurement measure_floor(Row row, const Settings& settings) {
         case Row::stream_64: return measure_row<SpscRingChannel>(settings, row);
         case Row::awake_64: return cache_line_ping_pong(settings, seconds);
         case Row::asleep_64: return measure_row<FutexChannel>(settings, row);
+        // The relay floor: the same two processes relay the frame through two shared slots
+        // with a futex wake per hop and a plain memcpy per copy, cross-core copies included.
+        case Row::relay_steady: return measure_row<FutexChannel>(settings, row);
         case Row::stream_1m_copy:
         case Row::stream_3m_copy: return memcpy_into_ring(settings, info.frame, seconds);
         default: break;

@@ -59,26 +59,13 @@ const std::vector<Measurement>& Results::cell(Row row, System system) const {
     return cells_[static_cast<int>(row)][static_cast<int>(system)];
 }
 
+// The relay on fresh buffers has the steady relay's floor: a floor has no buffers to create.
 void Results::derive_relay_floors() {
-    const auto& futex = cell(Row::asleep_64, System::floor);
-    const auto& copy = cell(Row::stream_3m_copy, System::floor);
-    if (futex.empty() || copy.empty()) return;
-    for (Row row : {Row::relay_steady, Row::relay_fresh}) {
-        const bool measured = has(row, System::zerobuffer) || has(row, System::zerobuffer_foreign) ||
-                              has(row, System::boost_mq);
-        if (!measured) continue;
-        auto& floor = cell(row, System::floor);
-        floor.assign(static_cast<std::size_t>(reps_), Measurement{});
-        for (std::size_t r = 0; r < floor.size() && r < futex.size() && r < copy.size(); ++r) {
-            Measurement& m = floor[r];
-            if (!futex[r].ok || !copy[r].ok || copy[r].frames_per_s() <= 0) {
-                std::snprintf(m.error, sizeof m.error, "a futex or memcpy floor of this repetition failed");
-                continue;
-            }
-            m.ok = true;
-            m.p50_ns = m.p99_ns = m.max_ns = 2 * (futex[r].p50_ns + 1e9 / copy[r].frames_per_s());
-        }
-    }
+    const auto& steady = cell(Row::relay_steady, System::floor);
+    if (steady.empty()) return;
+    const bool measured = has(Row::relay_fresh, System::zerobuffer) || has(Row::relay_fresh, System::zerobuffer_foreign) ||
+                          has(Row::relay_fresh, System::boost_mq);
+    if (measured && cell(Row::relay_fresh, System::floor).empty()) cell(Row::relay_fresh, System::floor) = steady;
 }
 
 Paired paired_ratio(const std::vector<Measurement>& ours, const std::vector<Measurement>& reference, Metric metric) {
