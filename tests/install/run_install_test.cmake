@@ -1,5 +1,5 @@
 # cmake -P script run by the install.find_package_consumer test.
-# Inputs: ZB_BUILD_DIR ZB_CONFIG ZB_CONSUMER_SOURCE ZB_WORK_DIR ZB_GENERATOR ZB_CXX_COMPILER
+# Inputs: ZB_BUILD_DIR ZB_CONFIG ZB_CONSUMER_SOURCE ZB_WORK_DIR ZB_GENERATOR ZB_CXX_COMPILER ZB_EXPECT_CLI
 foreach(var ZB_BUILD_DIR ZB_CONSUMER_SOURCE ZB_WORK_DIR ZB_GENERATOR)
   if(NOT ${var})
     message(FATAL_ERROR "run_install_test.cmake: ${var} is not set")
@@ -33,6 +33,15 @@ step("cmake --install" ${CMAKE_COMMAND} --install ${ZB_BUILD_DIR} --prefix ${pre
 if(NOT EXISTS ${prefix}/include/zerobuffer/reader.h)
   file(REMOVE_RECURSE ${ZB_WORK_DIR})
   message(FATAL_ERROR "install test: headers were not installed")
+endif()
+
+# The operations command is installed with the library when the tools are built.
+if(ZB_EXPECT_CLI)
+  if(NOT EXISTS ${prefix}/bin/zerobuffer)
+    file(REMOVE_RECURSE ${ZB_WORK_DIR})
+    message(FATAL_ERROR "install test: bin/zerobuffer was not installed")
+  endif()
+  step("run installed zerobuffer --version" ${prefix}/bin/zerobuffer --version)
 endif()
 
 set(compiler_arg)
