@@ -14,7 +14,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 build_dir=${ZEROBUFFER_BUILD_DIR:-${BUILD_DIR:-$repo/build}}
 interop=${ZEROBUFFER_INTEROP:-$build_dir/tools/zerobuffer-interop}
-venv=${ZEROBUFFER_XLANG_VENV:-$repo/.venv-xlang}
 
 if [[ ! -x "$interop" ]]; then
   echo "cross_lang_tests: $interop not found; build the project first (scripts/build.sh)" \
@@ -22,19 +21,9 @@ if [[ ! -x "$interop" ]]; then
   exit 2
 fi
 
-if [[ ! -x "$venv/bin/python" ]]; then
-  echo "cross_lang_tests: creating $venv"
-  "${PYTHON:-python3}" -m venv "$venv"
-fi
-# (Re)install when requirements.txt changed since the last successful install.
-stamp="$venv/.zerobuffer-xlang-requirements"
-want=$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$here/requirements.txt"
-  echo "$want" >"$stamp"
-fi
+python=$(bash "$here/venv.sh")  # the shared venv set-up (also used by tests/cli)
 
 export ZEROBUFFER_INTEROP="$interop"
 export PYTHONDONTWRITEBYTECODE=1  # keep the source tree free of __pycache__
 cd "$here"
-exec "$venv/bin/python" -m pytest "$@"
+exec "$python" -m pytest "$@"

@@ -1,6 +1,7 @@
 // Umbrella header: everything a zerobuffer user needs.
 #pragma once
 
+#include "zerobuffer/admin.h"
 #include "zerobuffer/config.h"
 #include "zerobuffer/duplex.h"
 #include "zerobuffer/exceptions.h"

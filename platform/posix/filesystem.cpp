@@ -2,8 +2,10 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
+#include <dirent.h>
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -42,6 +44,26 @@ FileInfo inspect_path(const std::string& path) {
         throw_errno(errno, "lstat of '" + path + "'");
     }
     return from_stat(st);
+}
+
+std::vector<std::string> list_directory(const std::string& path) {
+    std::vector<std::string> names;
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) {
+        if (errno == ENOENT) return names;
+        throw_errno(errno, "listing directory '" + path + "'");
+    }
+    for (;;) {
+        errno = 0;
+        const dirent* entry = ::readdir(dir);
+        if (entry == nullptr) break;
+        const std::string_view name(entry->d_name);
+        if (name != "." && name != "..") names.emplace_back(name);
+    }
+    const int err = errno;
+    ::closedir(dir);
+    if (err != 0) throw_errno(err, "listing directory '" + path + "'");
+    return names;
 }
 
 FileInfo inspect_descriptor(int fd) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -27,6 +28,10 @@ struct FileInfo {
 // for errors other than "does not exist".
 FileInfo inspect_path(const std::string& path);
 FileInfo inspect_descriptor(int fd);
+
+// The entry names of a directory, without "." and "..", unsorted. Empty if the directory does
+// not exist. Throws std::system_error for other failures (EACCES, ENOTDIR).
+std::vector<std::string> list_directory(const std::string& path);
 
 // When the file was created, in seconds since the epoch (statx btime); nullopt where the file
 // system does not record it.

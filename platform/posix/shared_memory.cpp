@@ -16,11 +16,24 @@ constexpr const char* kShmDir = "/dev/shm";
 
 std::string shm_path(const std::string& name) { return std::string(kShmDir) + "/" + name; }
 
+constexpr std::string_view kTemporaryPrefix = ".zb-tmp-";
+
 // A temporary name no other process uses: ".zb-tmp-<pid>-<counter>". Left behind only if this
 // process dies between create() and publish(); `zerobuffer cleanup` removes it.
 std::string temporary_name() {
     static std::atomic<unsigned> counter{0};
-    return ".zb-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    return std::string(kTemporaryPrefix) + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+// Digits only, at most 19 of them (so the value fits 64 bits), at least one.
+std::optional<std::uint64_t> decimal(std::string_view text) {
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    std::uint64_t value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return value;
 }
 
 void apply_ownership(int fd, const Ownership& owner, const std::string& what) {
@@ -40,6 +53,16 @@ void allocate(int fd, std::uint64_t size, bool prefault, const std::string& what
 }
 
 }  // namespace
+
+std::optional<std::uint64_t> temporary_segment_pid(std::string_view file_name) {
+    if (!file_name.starts_with(kTemporaryPrefix)) return std::nullopt;
+    const std::string_view rest = file_name.substr(kTemporaryPrefix.size());
+    const auto dash = rest.find('-');
+    if (dash == std::string_view::npos || !decimal(rest.substr(dash + 1))) return std::nullopt;
+    const auto pid = decimal(rest.substr(0, dash));
+    if (!pid || *pid == 0) return std::nullopt;
+    return pid;
+}
 
 SharedMemory::SharedMemory(std::string name, std::string temp_path, FileDescriptor fd) noexcept
     : name_(std::move(name)), temp_path_(std::move(temp_path)), fd_(std::move(fd)) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <sys/types.h>
 
@@ -19,6 +20,11 @@ struct Ownership {
     unsigned mode = 0600;               // exact mode given to the object
     std::optional<gid_t> group;         // group given to the object, if any
 };
+
+// The private temporary names create() uses where O_TMPFILE is unavailable:
+// ".zb-tmp-<pid>-<counter>" in /dev/shm. The creator's PID, if `file_name` is one; nullopt
+// otherwise. A file of that name is left behind only by a creator that died before publish().
+std::optional<std::uint64_t> temporary_segment_pid(std::string_view file_name);
 
 class SharedMemory {
 public:

@@ -25,24 +25,6 @@ LockFileState lock_state(const std::string& path) {
     return LockFileState::unreadable;
 }
 
-// The PID rule, judged now with no history: alive, dead, recycled (alive but younger than the
-// segment it is supposed to have created) or unjudgeable.
-PeerEvidence::Pid judge_pid_now(std::uint64_t pid, std::optional<std::int64_t> segment_birth, PeerReport& report) {
-    if (pid_unjudgeable(pid)) return PeerEvidence::Pid::unjudgeable;
-    if (pid > static_cast<std::uint64_t>(std::numeric_limits<pid_t>::max())) return PeerEvidence::Pid::dead;
-    const auto identity = posix::identify_process(static_cast<pid_t>(pid));
-    if (!identity) return PeerEvidence::Pid::dead;
-    report.process = posix::process_name(pid);
-    if (segment_birth) {
-        const auto started = posix::start_time_seconds(*identity);
-        if (started && *started > *segment_birth + 1) {
-            report.pid_recycled = true;
-            return PeerEvidence::Pid::dead;
-        }
-    }
-    return PeerEvidence::Pid::alive;
-}
-
 void probe_segment(BufferProbe& p, const ProbeOptions& options) {
     auto shm = posix::SharedMemory::open(p.name, false);
     if (!shm) return;
@@ -87,6 +69,22 @@ void probe_segment(BufferProbe& p, const ProbeOptions& options) {
 
 }  // namespace
 
+PeerEvidence::Pid judge_pid_now(std::uint64_t pid, std::optional<std::int64_t> segment_birth, PeerReport& report) {
+    if (pid_unjudgeable(pid)) return PeerEvidence::Pid::unjudgeable;
+    if (pid > static_cast<std::uint64_t>(std::numeric_limits<pid_t>::max())) return PeerEvidence::Pid::dead;
+    const auto identity = posix::identify_process(static_cast<pid_t>(pid));
+    if (!identity) return PeerEvidence::Pid::dead;
+    report.process = posix::process_name(pid);
+    if (segment_birth) {
+        const auto started = posix::start_time_seconds(*identity);
+        if (started && *started > *segment_birth + 1) {
+            report.pid_recycled = true;
+            return PeerEvidence::Pid::dead;
+        }
+    }
+    return PeerEvidence::Pid::alive;
+}
+
 BufferProbe probe_buffer(const std::string& name, const ProbeOptions& options) {
     BufferProbe p;
     p.name = name;
@@ -98,7 +96,12 @@ BufferProbe probe_buffer(const std::string& name, const ProbeOptions& options) {
         p.lock_holder = posix::flock_holder(p.lock_file.dev, p.lock_file.ino);
     }
     const char* tmpdir = std::getenv("TMPDIR");
-    p.facts.csharp_lock_held = lock_state(csharp_lock_path(name, tmpdir != nullptr ? tmpdir : "")) == LockFileState::held;
+    const std::string csharp_lock = csharp_lock_path(name, tmpdir != nullptr ? tmpdir : "");
+    p.facts.csharp_lock_held = lock_state(csharp_lock) == LockFileState::held;
+    p.csharp_lock_file = posix::inspect_path(csharp_lock);
+    if (p.facts.csharp_lock_held && p.csharp_lock_file.exists) {
+        p.csharp_lock_holder = posix::flock_holder(p.csharp_lock_file.dev, p.csharp_lock_file.ino);
+    }
     p.facts.sem_write = posix::NamedSemaphore::exists(sem_write_name(name));
     p.facts.sem_read = posix::NamedSemaphore::exists(sem_read_name(name));
     probe_segment(p, options);
@@ -114,7 +117,8 @@ std::string describe(const BufferProbe& p) {
                            r.pid_recycled ? " (its PID now names a younger process)" : "");
     };
     std::string text = fmt::format("{}, {}", peer("reader", p.reader), peer("writer", p.writer));
-    if (p.facts.lock_file == LockFileState::held) {
+    // A lock file the caller holds itself (a reader being created, a cleanup deciding) says nothing.
+    if (p.facts.lock_file == LockFileState::held && !p.facts.lock_file_is_ours) {
         text += p.lock_holder ? fmt::format(", lock file held by pid {}", *p.lock_holder) : ", lock file held";
     }
     if (p.facts.csharp_lock_held) text += ", a C# reader's lock is held";

@@ -32,11 +32,18 @@ struct BufferProbe {
     PeerReport writer;
     std::optional<std::uint64_t> lock_holder;   // PID holding the lock file's flock
     posix::FileInfo lock_file;
+    std::optional<std::uint64_t> csharp_lock_holder;  // PID holding a C# reader's lock for the name
+    posix::FileInfo csharp_lock_file;                 // ${TMPDIR:-/tmp}/zerobuffer/locks/NAME.lock
 };
 
 struct ProbeOptions {
     bool lock_file_is_ours = false;  // the caller holds NAME.lock (a reader being created)
 };
+
+// The PID rule, judged now with no history: alive, dead, recycled (alive but younger than
+// `created`, the birth of the object it is supposed to have created: reported in
+// `report.pid_recycled`, judged dead) or unjudgeable. Fills report.process for a live PID.
+PeerEvidence::Pid judge_pid_now(std::uint64_t pid, std::optional<std::int64_t> created, PeerReport& report);
 
 // Never throws for what it finds; throws std::system_error only for unexpected OS failures.
 BufferProbe probe_buffer(const std::string& name, const ProbeOptions& options = {});

@@ -15,7 +15,7 @@ namespace zb = zerobuffer;
 using std::chrono::milliseconds;
 
 int cmd_create(int argc, char** argv) {
-    ArgParser p("create", "Create BUFFER as its reader and hold it (no frames are read) until SIGTERM/SIGINT or --hold-ms.");
+    ArgParser p(kProgram, "create", "Create BUFFER as its reader and hold it (no frames are read) until SIGTERM/SIGINT or --hold-ms.");
     p.positional("BUFFER", "buffer name");
     p.option("", "hold-ms", "MS", "close after this long; 0 = only on SIGTERM/SIGINT", "0");
     add_buffer_options(p);
@@ -64,7 +64,7 @@ std::uint64_t u64_at(const unsigned char* b, std::size_t off) {
 }  // namespace
 
 int cmd_dump_oieb(int argc, char** argv) {
-    ArgParser p("dump-oieb", "Print the OIEB (first 128 bytes of /dev/shm/BUFFER) as JSON, read-only.");
+    ArgParser p(kProgram, "dump-oieb", "Print the OIEB (first 128 bytes of /dev/shm/BUFFER) as JSON, read-only.");
     p.positional("BUFFER", "buffer name");
     p.flag("", "json-output", "accepted for symmetry; the output is always JSON");
     if (!p.parse_or_print_help(argc, argv, 2)) return kExitOk;
@@ -98,10 +98,11 @@ int cmd_dump_oieb(int argc, char** argv) {
     }
     std::uint32_t oieb_size = 0;
     std::memcpy(&oieb_size, b, 4);
+    std::string version = "[";  // appended piece by piece: GCC 12 misreports operator+ chains (-Wrestrict)
+    for (std::size_t i = 4; i < 8; ++i) version.append(std::to_string(b[i])).append(i < 7 ? ", " : "]");
     Json fields;
     fields.field("oieb_size", static_cast<std::uint64_t>(oieb_size))
-        .raw("version", "[" + std::to_string(b[4]) + ", " + std::to_string(b[5]) + ", " + std::to_string(b[6]) + ", " +
-                            std::to_string(b[7]) + "]")
+        .raw("version", version)
         .field("metadata_size", u64_at(b, 0x08))
         .field("metadata_free_bytes", u64_at(b, 0x10))
         .field("metadata_written_bytes", u64_at(b, 0x18))

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "cli.h"
 #include "data.h"
 #include "zerobuffer/zerobuffer.h"
 

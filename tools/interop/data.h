@@ -12,7 +12,18 @@
 #include <string>
 #include <vector>
 
+#include "arg_parser.h"
+#include "json_writer.h"
+
 namespace interop {
+
+// The command-line and JSON code shared with the other tools (tools/common).
+using zbtool::ArgParser;
+using zbtool::Json;
+using zbtool::parse_int;
+using zbtool::parse_size;
+using zbtool::UsageError;
+inline constexpr const char* kProgram = "zerobuffer-interop";
 
 enum class Pattern { none, sequential, zero, ones };
 Pattern parse_pattern(const std::string& text, bool allow_none);  // throws UsageError
@@ -73,26 +84,5 @@ struct MetadataChoice {
 std::vector<std::byte> read_file_bytes(const std::string& path);  // throws std::runtime_error
 // Writes `text` to PATH atomically (PATH.tmp, then rename), so a poller never sees half a file.
 void write_file_atomic(const std::string& path, const std::string& text);
-
-// A tiny JSON object writer, enough for the flat result objects the programs print.
-class Json {
-public:
-    Json& field(const std::string& key, const std::string& value);
-    Json& field(const std::string& key, const char* value);
-    Json& field(const std::string& key, std::uint64_t value);
-    Json& field(const std::string& key, std::int64_t value);
-    Json& field(const std::string& key, int value) { return field(key, static_cast<std::int64_t>(value)); }
-    Json& field(const std::string& key, double value);
-    Json& field(const std::string& key, bool value);
-    Json& field_null(const std::string& key);
-    Json& raw(const std::string& key, const std::string& json_text);
-    Json& strings(const std::string& key, const std::vector<std::string>& values);
-    std::string str() const { return "{" + body_ + "}"; }
-    static std::string quote(const std::string& s);
-
-private:
-    void key(const std::string& k);
-    std::string body_;
-};
 
 }  // namespace interop

@@ -25,7 +25,7 @@ SizeSchedule request_sizes(const ArgParser& p) {
 
 // ---------------------------------------------------------------------------------------------
 int cmd_duplex_server(int argc, char** argv) {
-    ArgParser p("duplex-server", "Echo server: every request frame is written back unchanged as its one response.");
+    ArgParser p(kProgram, "duplex-server", "Echo server: every request frame is written back unchanged as its one response.");
     p.positional("CHANNEL", "channel name (buffers CHANNEL_request and CHANNEL_response)");
     p.option("n", "requests", "N", "exit once N requests were handled and the client left; 0 = once a client left", "0");
     p.option("s", "size", "N", "expected request size; 0 = any", "0");
@@ -170,7 +170,7 @@ int cmd_duplex_server(int argc, char** argv) {
 
 // ---------------------------------------------------------------------------------------------
 int cmd_duplex_client(int argc, char** argv) {
-    ArgParser p("duplex-client", "Send requests to an echo server and check that every response equals its request, in order.");
+    ArgParser p(kProgram, "duplex-client", "Send requests to an echo server and check that every response equals its request, in order.");
     p.positional("CHANNEL", "channel name");
     p.option("n", "requests", "N", "requests to send", "1000");
     p.option("s", "size", "N", "request size", "1024");

@@ -164,7 +164,7 @@ private:
 
 // ---------------------------------------------------------------------------------------------
 int cmd_writer(int argc, char** argv) {
-    ArgParser p("writer", "Attach to BUFFER (created by a reader of any language) and write frames.");
+    ArgParser p(kProgram, "writer", "Attach to BUFFER (created by a reader of any language) and write frames.");
     p.positional("BUFFER", "buffer name");
     p.option("n", "frames", "N", "frames to write; 0 = until stopped or an error", "1000");
     p.option("s", "size", "N", "frame size in bytes", "1024");
@@ -281,7 +281,7 @@ int cmd_writer(int argc, char** argv) {
 
 // ---------------------------------------------------------------------------------------------
 int cmd_reader(int argc, char** argv) {
-    ArgParser p("reader", "Create BUFFER as its reader, read frames and verify them.");
+    ArgParser p(kProgram, "reader", "Create BUFFER as its reader, read frames and verify them.");
     p.positional("BUFFER", "buffer name");
     p.option("n", "frames", "N", "frames to read; 0 = until the writer leaves or a read times out", "1000");
     p.option("s", "size", "N", "expected frame size; 0 = any", "0");
@@ -436,7 +436,7 @@ int cmd_reader(int argc, char** argv) {
 
 // ---------------------------------------------------------------------------------------------
 int cmd_relay(int argc, char** argv) {
-    ArgParser p("relay", "Create IN as reader, attach to OUT as writer, and forward metadata and frames.");
+    ArgParser p(kProgram, "relay", "Create IN as reader, attach to OUT as writer, and forward metadata and frames.");
     p.positional("IN", "input buffer (created here)");
     p.positional("OUT", "output buffer (created by another reader)");
     p.option("n", "frames", "N", "frames to relay; 0 = until the input writer leaves or a read times out", "0");

@@ -1,16 +1,15 @@
-#include "cli.h"
-
-#include <iostream>
+#include "arg_parser.h"
 
 #include <cerrno>
 #include <cstdlib>
+#include <iostream>
 #include <limits>
 #include <sstream>
 
-namespace interop {
+namespace zbtool {
 
-ArgParser::ArgParser(std::string command, std::string summary)
-    : command_(std::move(command)), summary_(std::move(summary)) {}
+ArgParser::ArgParser(std::string program, std::string command, std::string summary)
+    : program_(std::move(program)), command_(std::move(command)), summary_(std::move(summary)) {}
 
 ArgParser& ArgParser::flag(const std::string& short_name, const std::string& long_name, const std::string& help) {
     specs_.push_back({short_name, long_name, false, "", help, ""});
@@ -28,6 +27,16 @@ ArgParser& ArgParser::positional(const std::string& name, const std::string& hel
     return *this;
 }
 
+ArgParser& ArgParser::positional_list(const std::string& name, const std::string& help, std::size_t min) {
+    list_spec_.assign(1, ListSpec{name, help, min});
+    return *this;
+}
+
+ArgParser& ArgParser::epilog(const std::string& text) {
+    epilog_ = text;
+    return *this;
+}
+
 const ArgParser::Spec* ArgParser::lookup(const std::string& token, bool is_long) const {
     for (const auto& s : specs_) {
         if (is_long ? s.long_name == token : (!s.short_name.empty() && s.short_name == token)) return &s;
@@ -37,7 +46,7 @@ const ArgParser::Spec* ArgParser::lookup(const std::string& token, bool is_long)
 
 const ArgParser::Spec& ArgParser::find_long(const std::string& long_name) const {
     const Spec* s = lookup(long_name, true);
-    if (s == nullptr) throw std::logic_error("interop: option --" + long_name + " was never declared");
+    if (s == nullptr) throw std::logic_error(program_ + ": option --" + long_name + " was never declared");
     return *s;
 }
 
@@ -86,12 +95,21 @@ void ArgParser::parse(int argc, char** argv, int first) {
             values_[spec->long_name] = argv[++i];
         }
     }
-    if (help_) return;
+    if (!help_) check_positionals();
+}
+
+void ArgParser::check_positionals() const {
     if (positionals_.size() < positional_specs_.size()) {
         throw UsageError("missing argument " + positional_specs_[positionals_.size()].first);
     }
-    if (positionals_.size() > positional_specs_.size()) {
-        throw UsageError("unexpected argument '" + positionals_[positional_specs_.size()] + "'");
+    const std::size_t extra = positionals_.size() - positional_specs_.size();
+    if (list_spec_.empty()) {
+        if (extra > 0) throw UsageError("unexpected argument '" + positionals_[positional_specs_.size()] + "'");
+        return;
+    }
+    if (extra < list_spec_.front().min) {
+        throw UsageError("missing argument " + list_spec_.front().name + " (at least " +
+                         std::to_string(list_spec_.front().min) + " expected)");
     }
 }
 
@@ -119,14 +137,37 @@ std::uint64_t ArgParser::get_size(const std::string& long_name) const {
     return parse_size(get(long_name), "--" + long_name);
 }
 
+namespace {
+
+// `text` as lines of at most `width` characters (longer words stay whole), each after `indent`.
+std::string wrapped(const std::string& text, const std::string& indent, std::size_t width = 96) {
+    std::string out;
+    std::string line;
+    std::istringstream words(text);
+    std::string word;
+    while (words >> word) {
+        if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) {
+            out += indent + line + "\n";
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + word;
+    }
+    if (!line.empty()) out += indent + line + "\n";
+    return out;
+}
+
+}  // namespace
+
 std::string ArgParser::usage() const {
     std::ostringstream out;
-    out << "usage: zerobuffer-interop " << command_;
+    out << "usage: " << program_ << ' ' << command_;
     for (const auto& [name, help] : positional_specs_) out << ' ' << name;
-    out << " [options]\n  " << summary_ << "\n";
-    if (!positional_specs_.empty()) {
+    for (const auto& list : list_spec_) out << (list.min > 0 ? " " : " [") << list.name << "..." << (list.min > 0 ? "" : "]");
+    out << " [options]\n" << wrapped(summary_, "  ");
+    if (!positional_specs_.empty() || !list_spec_.empty()) {
         out << "arguments:\n";
-        for (const auto& [name, help] : positional_specs_) out << "  " << name << "\n      " << help << "\n";
+        for (const auto& [name, help] : positional_specs_) out << "  " << name << "\n" << wrapped(help, "      ");
+        for (const auto& list : list_spec_) out << "  " << list.name << "...\n" << wrapped(list.help, "      ");
     }
     out << "options:\n";
     for (const auto& s : specs_) {
@@ -134,11 +175,11 @@ std::string ArgParser::usage() const {
         if (!s.short_name.empty()) out << '-' << s.short_name << ", ";
         out << "--" << s.long_name;
         if (s.takes_value) out << ' ' << s.metavar;
-        out << "\n      " << s.help;
-        if (s.takes_value && !s.fallback.empty()) out << " (default: " << s.fallback << ")";
-        out << "\n";
+        out << "\n" << wrapped(s.help + (s.takes_value && !s.fallback.empty() ? " (default: " + s.fallback + ")" : ""),
+                              "      ");
     }
     out << "  -h, --help\n      show this help\n";
+    if (!epilog_.empty()) out << epilog_ << (epilog_.back() == '\n' ? "" : "\n");
     return out.str();
 }
 
@@ -181,4 +222,4 @@ bool ArgParser::parse_or_print_help(int argc, char** argv, int first) {
     return false;
 }
 
-}  // namespace interop
+}  // namespace zbtool
