@@ -14,6 +14,8 @@
 // wait up to CleanupOptions::lock_grace for the lock of a reader killed a moment ago.
 #pragma once
 
+#include "zerobuffer/export.h"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -41,10 +43,10 @@ enum class BufferState {
 };
 // "absent", "live", "writer-gone", "stale", "half-created", "foreign", "orphaned", "creating",
 // "inaccessible".
-[[nodiscard]] const char* to_string(BufferState state) noexcept;
+[[nodiscard]] ZEROBUFFER_API const char* to_string(BufferState state) noexcept;
 
 enum class LockState { absent, free, held, unreadable };
-[[nodiscard]] const char* to_string(LockState state) noexcept;  // "absent", "free", "held", "unreadable"
+[[nodiscard]] ZEROBUFFER_API const char* to_string(LockState state) noexcept;  // "absent", "free", "held", "unreadable"
 
 enum class ObjectKind {
     segment,            // /dev/shm/NAME
@@ -55,7 +57,7 @@ enum class ObjectKind {
     temporary_segment,  // /dev/shm/.zb-tmp-<pid>-<n>, a segment never published
 };
 // "segment", "write-semaphore", "read-semaphore", "lock-file", "csharp-lock-file", "temporary-segment".
-[[nodiscard]] const char* to_string(ObjectKind kind) noexcept;
+[[nodiscard]] ZEROBUFFER_API const char* to_string(ObjectKind kind) noexcept;
 
 // One file that exists for a name.
 struct ObjectInfo {
@@ -138,11 +140,11 @@ struct BufferInfo {
 
 // The topic of a buffer named "T@ID" (non-empty T and ID, split at the first '@'); empty for
 // any other name. Never throws.
-[[nodiscard]] std::string topic_of(std::string_view name);
+[[nodiscard]] ZEROBUFFER_API std::string topic_of(std::string_view name);
 
 // Throws InvalidNameException (with the reason) unless `name` is a valid buffer name, by the
 // rules the Reader applies. Never blocks.
-void validate_buffer_name(std::string_view name);
+ZEROBUFFER_API void validate_buffer_name(std::string_view name);
 
 // Every ZeroBuffer v1 buffer on this host, recognised by its header (a v1 OIEB with consistent
 // sizes) whatever its name and whichever language created it; and the leftovers: names with
@@ -151,18 +153,18 @@ void validate_buffer_name(std::string_view name);
 // Other files in /dev/shm are not listed. Sorted by topic, then name. Throws SystemError if
 // /dev/shm or the lock directories cannot be listed; a buffer that cannot be read is listed
 // with state inaccessible and its `error`.
-[[nodiscard]] std::vector<BufferInfo> list_buffers();
+[[nodiscard]] ZEROBUFFER_API std::vector<BufferInfo> list_buffers();
 
 // Everything known about NAME (a buffer name or a temporary segment's file name), whatever it
 // is: for a file that is not a v1 buffer, state foreign and what its header holds. Throws
 // InvalidNameException, BufferNotFoundException (nothing exists under the name), SystemError
 // (the lock directory cannot be read).
-[[nodiscard]] BufferInfo inspect(const std::string& name);
+[[nodiscard]] ZEROBUFFER_API BufferInfo inspect(const std::string& name);
 
 // A buffer's header read again and again at little cost, for monitoring loops (zerobuffer
 // watch): the segment is opened read-only once, and each read() is one pread of 128 bytes; it is
 // never mapped. Threads: one thread at a time per object. Move-only.
-class HeaderReader {
+class ZEROBUFFER_API HeaderReader {
 public:
     // Opens /dev/shm/NAME. Throws InvalidNameException, BufferNotFoundException (no segment),
     // SystemError (it cannot be opened, for example another user's).
@@ -206,7 +208,7 @@ enum class CleanupOutcome {
     refused,        // a name asked for explicitly that may not be removed: `reason` says why
     failed,         // an OS error or an object this user cannot remove: `reason` says which
 };
-[[nodiscard]] const char* to_string(CleanupOutcome outcome) noexcept;  // "nothing-to-do", "removed", ...
+[[nodiscard]] ZEROBUFFER_API const char* to_string(CleanupOutcome outcome) noexcept;  // "nothing-to-do", "removed", ...
 
 struct CleanupEntry {
     std::string name;
@@ -233,11 +235,11 @@ struct CleanupReport {
 // count as live, and so does a reader being created. The lock file is taken while deciding, so
 // no reader can be created under the removal. One entry in the report. Throws
 // InvalidNameException; everything else is reported (refused, failed).
-[[nodiscard]] CleanupReport remove_if_stale(const std::string& name, const CleanupOptions& options = {});
+[[nodiscard]] ZEROBUFFER_API CleanupReport remove_if_stale(const std::string& name, const CleanupOptions& options = {});
 
 // remove_if_stale for every name list_buffers reports as reclaimable (stale or orphaned, or a
 // temporary segment of a dead creator). Every other listed name gets a `kept` entry; `force`
 // is ignored (forcing needs a name). Throws what list_buffers throws.
-[[nodiscard]] CleanupReport cleanup_stale(const CleanupOptions& options = {});
+[[nodiscard]] ZEROBUFFER_API CleanupReport cleanup_stale(const CleanupOptions& options = {});
 
 }  // namespace zerobuffer::admin
