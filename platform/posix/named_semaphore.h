@@ -15,7 +15,9 @@ class NamedSemaphore {
 public:
     using Clock = std::chrono::steady_clock;
 
-    // Creates the semaphore with O_EXCL and value 0, then gives it `owner` (exact mode, group).
+    // Creates the semaphore with value 0 and `owner` (exact mode, group), complete before its
+    // name appears and only if the name is free (nothing is left behind if the process is
+    // killed meanwhile, unlike sem_open, which may leave a /dev/shm/sem.XXXXXX temporary file).
     // nullopt if one of that name exists. Throws std::system_error for other failures.
     static std::optional<NamedSemaphore> create(const std::string& name, const Ownership& owner);
     // Opens an existing semaphore; nullopt if there is none.

@@ -3,6 +3,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <random>
+#include <set>
+#include <thread>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -137,6 +140,47 @@ TEST(SlotLock, AnotherDescriptionSeesTheLockUntilItsHolderDies) {
     EXPECT_TRUE(try_lock_byte(mine.get(), 1ll << 62));
     EXPECT_FALSE(byte_is_locked(mine.get(), 1ll << 62)) << "our own lock is not a conflict";
     ::unlink(path.c_str());
+}
+
+// sem_open(O_CREAT) writes a semaphore under a temporary /dev/shm/sem.XXXXXX name and links it
+// into place, so a process killed in between leaves the temporary file for good. Ours are built
+// unnamed and linked into place: kills at random moments leave no such file.
+std::set<std::string> glibc_temporary_semaphores() {
+    std::set<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+        const std::string file = entry.path().filename().string();
+        if (file.size() == 10 && file.starts_with("sem.") && file.find('-') == std::string::npos) found.insert(file);
+    }
+    return found;
+}
+
+TEST(Semaphore, CreationKilledAtRandomMomentsLeavesNoTemporaryFile) {
+    const auto before = glibc_temporary_semaphores();
+    const std::string base = "sem-w-" + test::unique_name("semkill");
+    std::mt19937 rng(7);
+    int kills = 0;
+    for (int round = 0; round < 60; ++round) {
+        test::Child child([&] {
+            for (std::uint64_t i = 0;; ++i) {
+                const std::string name = base + "-" + std::to_string(i % 4);
+                NamedSemaphore::unlink(name);
+                (void)NamedSemaphore::create(name, kOwnerOnly);
+            }
+            return 0;
+        });
+        std::this_thread::sleep_for(std::chrono::microseconds(200 + rng() % 3000));
+        child.kill_hard();
+        child.wait(5s);
+        ++kills;
+    }
+    for (int i = 0; i < 4; ++i) NamedSemaphore::unlink(base + "-" + std::to_string(i));
+    std::vector<std::string> left;
+    for (const auto& f : glibc_temporary_semaphores()) {
+        if (!before.count(f)) left.push_back(f);
+    }
+    for (const auto& f : left) std::filesystem::remove("/dev/shm/" + f);
+    EXPECT_TRUE(left.empty()) << left.size() << " temporary semaphore file(s) left after " << kills << " kills, e.g. "
+                              << (left.empty() ? "" : left.front());
 }
 
 }  // namespace
