@@ -36,6 +36,10 @@ struct BufferProbe {
 
 struct ProbeOptions {
     bool lock_file_is_ours = false;  // the caller holds NAME.lock (a reader being created)
+    // ... and took it over from a holder that is gone (posix::LockAttempt::inherited): a reader
+    // that is neither holding its liveness lock nor this file is dead, whatever its PID says
+    // (a PID 1 of a container, a PID of another namespace).
+    bool lock_file_inherited = false;
 };
 
 // Never throws for what it finds; throws std::system_error only for unexpected OS failures.

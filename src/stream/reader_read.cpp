@@ -235,7 +235,8 @@ Frame Reader::Impl::wait_for_frame(Clock::time_point deadline) {
                 continue;
             }
         }
-        // A slice without a post: is the writer still there?
+        // A slice without a post: is the segment intact, is the writer still there?
+        check_segment();
         check_writer_or_throw(frame);
         if (frame) return done(std::move(frame));
         if (!by_position_ && (frame = take_unposted())) return done(std::move(frame));
