@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <new>
 #include <thread>
 
@@ -232,11 +233,20 @@ std::size_t open_fd_count() {
     return n;
 }
 
+// Only mappings of /dev/shm files (segments, also unlinked or not yet named ones, and
+// semaphores) count: the total line count of /proc/self/maps changes with anything the process
+// maps, such as a sanitizer's shadow memory or the allocator's arenas.
 std::size_t mapping_count() {
     std::ifstream maps("/proc/self/maps");
     std::size_t n = 0;
     std::string line;
-    while (std::getline(maps, line)) ++n;
+    while (std::getline(maps, line)) {
+        // address perms offset dev inode pathname: the pathname starts after the inode.
+        std::istringstream fields(line);
+        std::string address, perms, offset, dev, inode, path;
+        fields >> address >> perms >> offset >> dev >> inode >> path;
+        if (path.rfind("/dev/shm/", 0) == 0) ++n;
+    }
     return n;
 }
 
