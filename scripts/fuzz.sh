@@ -40,14 +40,15 @@ fi
 bash "$repo/scripts/setup.sh" >/dev/null || { echo "fuzz: setup failed" >&2; exit 1; }
 
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
+mkdir -p "$work"
 if ! cmake -S "$repo" -B "$work" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
       -DCMAKE_CXX_FLAGS="$sanitizers" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
       -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" -DBUILD_SHARED_LIBS=OFF \
       -DZEROBUFFER_BUILD_FUZZ=ON -DZEROBUFFER_BUILD_TESTS=OFF -DZEROBUFFER_BUILD_BENCHMARKS=OFF \
       -DZEROBUFFER_BUILD_EXAMPLES=OFF -DZEROBUFFER_BUILD_TOOLS=OFF -DZEROBUFFER_INSTALL=OFF \
-      -DZEROBUFFER_WERROR=ON >"$work.configure.log" 2>&1; then
-  cat "$work.configure.log" >&2
+      -DZEROBUFFER_WERROR=ON >"$work/configure.log" 2>&1; then
+  cat "$work/configure.log" >&2
   echo "fuzz: configure failed" >&2
   exit 1
 fi

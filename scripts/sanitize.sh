@@ -25,7 +25,7 @@ start=$(date +%s)
 
 bash "$repo/scripts/setup.sh" >/dev/null || { echo "sanitize: setup failed" >&2; exit 1; }
 
-common=(-G Ninja -DCMAKE_BUILD_TYPE=Debug
+common=(-G Ninja -DCMAKE_BUILD_TYPE=
         -DZEROBUFFER_BUILD_BENCHMARKS=OFF -DZEROBUFFER_BUILD_TOOLS=OFF -DZEROBUFFER_BUILD_EXAMPLES=ON
         -DZEROBUFFER_WERROR=ON)
 
@@ -52,13 +52,14 @@ for pass in $passes; do
   dir="$root/build-$pass"
   pass_start=$(date +%s)
   echo "sanitize: [$pass] configuring and building in $dir"
+  mkdir -p "$dir"
   if ! cmake -S "$repo" -B "$dir" "${common[@]}" -DCMAKE_CXX_FLAGS="$flags" \
-        -DCMAKE_EXE_LINKER_FLAGS="$link" -DCMAKE_SHARED_LINKER_FLAGS="$link" >"$dir.configure.log" 2>&1; then
-    cat "$dir.configure.log" >&2
+        -DCMAKE_EXE_LINKER_FLAGS="$link" -DCMAKE_SHARED_LINKER_FLAGS="$link" >"$dir/configure.log" 2>&1; then
+    cat "$dir/configure.log" >&2
     summary+=("$pass: configure FAILED"); overall=1; continue
   fi
-  if ! cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1; then
-    tail -n 40 "$dir.build.log" >&2
+  if ! cmake --build "$dir" -j "$jobs" >"$dir/build.log" 2>&1; then
+    tail -n 40 "$dir/build.log" >&2
     summary+=("$pass: build FAILED"); overall=1; continue
   fi
   echo "sanitize: [$pass] ctest -LE '$exclude'"

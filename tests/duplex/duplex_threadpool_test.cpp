@@ -224,7 +224,7 @@ TEST(DuplexThreadPool, ClientSigkillDetectedAndNextClientServed) {
     Latch sent;
     Child victim([&] {
         DuplexClient client(ch, client_options());
-        for (int i = 0; i < 8; ++i) client.send_request(bytes_of("v" + std::to_string(i)));
+        for (int i = 0; i < 8; ++i) client.send_request(bytes_of(std::string("v").append(std::to_string(i))));
         sent.signal();
         std::this_thread::sleep_for(30s);
         return 0;

@@ -79,7 +79,7 @@ TEST(ReaderWriter, ZeroCopyWriteCarriesTheAnnouncedSequence) {
     EXPECT_THROW(writer.commit_frame(), UsageException);
 
     // An abandoned buffer publishes nothing and consumes no sequence.
-    writer.get_frame_buffer(50);
+    (void)writer.get_frame_buffer(50);
     writer.abandon_frame();
     {
         auto reservation = writer.acquire_frame(20);

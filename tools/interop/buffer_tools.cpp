@@ -100,8 +100,11 @@ int cmd_dump_oieb(int argc, char** argv) {
     std::memcpy(&oieb_size, b, 4);
     Json fields;
     fields.field("oieb_size", static_cast<std::uint64_t>(oieb_size))
-        .raw("version", "[" + std::to_string(b[4]) + ", " + std::to_string(b[5]) + ", " + std::to_string(b[6]) + ", " +
-                            std::to_string(b[7]) + "]")
+        .raw("version", std::string("[")
+                            .append(std::to_string(b[4])).append(", ")
+                            .append(std::to_string(b[5])).append(", ")
+                            .append(std::to_string(b[6])).append(", ")
+                            .append(std::to_string(b[7])).append("]"))
         .field("metadata_size", u64_at(b, 0x08))
         .field("metadata_free_bytes", u64_at(b, 0x10))
         .field("metadata_written_bytes", u64_at(b, 0x18))
