@@ -34,10 +34,15 @@ overall=0
 for pass in $passes; do
   case $pass in
     asan)
-      flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g1"
+      # -fno-sanitize=vptr: scenario 10.5 runs the library with RLIMIT_NOFILE as low as 3; there
+      # the vptr check cannot inspect memory (it needs a descriptor) and reports every checked
+      # object as having an "invalid vptr".
+      flags="-fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g1"
       link="-fsanitize=address,undefined"
       exclude="install"
-      export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=0"
+      # handle_sigbus=0: a hardening test truncates a segment under a live pair and expects the
+      # kernel's SIGBUS in the child that touches it; ASan would turn that into a report.
+      export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:handle_sigbus=0"
       export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
       ;;
     tsan)
@@ -45,7 +50,7 @@ for pass in $passes; do
       link="-fsanitize=thread"
       exclude="install|stress"
       # die_after_fork=0: the tests fork children from processes that have threads.
-      export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressions=$repo/tests/tsan.supp"
+      export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:handle_sigbus=0:suppressions=$repo/tests/tsan.supp"
       ;;
     *) echo "sanitize: unknown pass '$pass'" >&2; exit 2 ;;
   esac
@@ -66,7 +71,7 @@ for pass in $passes; do
   status=0
   (cd "$dir" && ctest --output-on-failure -j "$ctest_jobs" --timeout 600 -LE "$exclude") || status=$?
   # A report from a forked child that exited by itself may not fail its test: look for any.
-  reports=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer" \
+  reports=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer|ThreadSanitizer: " \
             "$dir"/Testing/Temporary/LastTest*.log 2>/dev/null || true)
   if [[ -n "$reports" ]]; then
     echo "sanitize: [$pass] sanitizer reports in:" >&2

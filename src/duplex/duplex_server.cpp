@@ -804,10 +804,12 @@ void ImmutableDuplexServer::Impl::deliver(Result& result) {
         break_connection(result.connection, kBrokenReported);
         return;
     }
+    // Counted before its response reaches the wire: a client that has the response must find
+    // the request counted (it was counted after the write, so requests_handled() could lag).
+    requests_handled_.fetch_add(1, std::memory_order_relaxed);
     for (const auto& frame : result.frames) {
         if (!write_pooled(result.connection, result.request, frame)) return;
     }
-    requests_handled_.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool ImmutableDuplexServer::Impl::write_pooled(std::uint64_t connection, std::uint64_t request,
