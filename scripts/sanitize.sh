@@ -14,6 +14,11 @@
 #   TSan: label stress      the kill loops fork hundreds of processes; under TSan each round is
 #                           ~10x slower and the loops alone would take over 10 minutes. They run
 #                           under ASan + UBSan, and the fuzz target covers the same code paths.
+#   TSan: Scenario_05_07_MaximumFrameSize  copies 100 MiB frames against a 2 s bound; TSan makes
+#                           the copies ~10x slower. It runs under ASan + UBSan.
+# Known blind spot: a Reader and a Writer of one buffer in one process map the segment twice, at
+# two addresses, and synchronise through atomics there; TSan cannot relate the two mappings, so
+# test data handed between such threads must be synchronised in the test (see duplex tests).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,6 +45,7 @@ for pass in $passes; do
       flags="-fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g1"
       link="-fsanitize=address,undefined"
       exclude="install"
+      exclude_tests=""
       # handle_sigbus=0: a hardening test truncates a segment under a live pair and expects the
       # kernel's SIGBUS in the child that touches it; ASan would turn that into a report.
       export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:handle_sigbus=0"
@@ -49,6 +55,8 @@ for pass in $passes; do
       flags="-fsanitize=thread -O1 -g1"
       link="-fsanitize=thread"
       exclude="install|stress"
+      # 100 MiB frame copies run ~10x slower under TSan and miss this scenario's 2 s timing bound.
+      exclude_tests="Scenario_05_07_MaximumFrameSize"
       # die_after_fork=0: the tests fork children from processes that have threads.
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:handle_sigbus=0:suppressions=$repo/tests/tsan.supp"
       ;;
@@ -69,7 +77,7 @@ for pass in $passes; do
   fi
   echo "sanitize: [$pass] ctest -LE '$exclude'"
   status=0
-  (cd "$dir" && ctest --output-on-failure -j "$ctest_jobs" --timeout 600 -LE "$exclude") || status=$?
+  (cd "$dir" && ctest --output-on-failure -j "$ctest_jobs" --timeout 600 -LE "$exclude" ${exclude_tests:+-E "$exclude_tests"}) || status=$?
   # A report from a forked child that exited by itself may not fail its test: look for any.
   reports=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer|ThreadSanitizer: " \
             "$dir"/Testing/Temporary/LastTest*.log 2>/dev/null || true)
@@ -81,7 +89,7 @@ for pass in $passes; do
     status=1
   fi
   elapsed=$(($(date +%s) - pass_start))
-  summary+=("$pass: $( ((status == 0)) && echo ok || echo FAILED) (${elapsed}s, excluded labels: $exclude)")
+  summary+=("$pass: $( ((status == 0)) && echo ok || echo FAILED) (${elapsed}s, excluded labels: $exclude${exclude_tests:+, tests: $exclude_tests})")
   ((status == 0)) || overall=1
 done
 

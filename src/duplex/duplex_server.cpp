@@ -173,7 +173,10 @@ public:
     // ---- state shared with callers
     std::thread thread_;
     std::vector<std::thread> workers_;             // joined and cleared by the server thread
-    std::vector<std::thread::id> own_thread_ids_;  // set by start(), read by stop(): never by the server
+    // The server whose thread (server thread or worker) is running: stop() called on one of
+    // them must not join. Set by each thread for itself, so stop() reads nothing that start()
+    // may still be writing (thread_ is assigned after the server thread already runs).
+    static thread_local const Impl* current_server_;
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> running_{false};
     std::atomic<bool> client_connected_{false};
@@ -378,8 +381,6 @@ void ImmutableDuplexServer::Impl::start(RequestHandler handler, PooledRequestHan
             workers_.reserve(worker_count_);
             for (std::size_t i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { worker_loop(); });
         }
-        own_thread_ids_.clear();
-        for (const auto& w : workers_) own_thread_ids_.push_back(w.get_id());
         thread_ = std::thread([this] { run(); });
     } catch (...) {
         running_.store(false);
@@ -398,18 +399,17 @@ void ImmutableDuplexServer::Impl::start(RequestHandler handler, PooledRequestHan
 void ImmutableDuplexServer::Impl::stop() noexcept {
     stop_requested_.store(true);
     space_cv_.notify_all();
-    const auto me = std::this_thread::get_id();
-    if (thread_.joinable() && thread_.get_id() == me) return;  // from a handler: cannot join ourselves
-    for (const auto& id : own_thread_ids_) {
-        if (id == me) return;
-    }
+    if (current_server_ == this) return;  // from a handler or the error handler: cannot join ourselves
     if (thread_.joinable()) thread_.join();
     running_.store(false);
 }
 
 // ---- server thread ----
 
+thread_local const ImmutableDuplexServer::Impl* ImmutableDuplexServer::Impl::current_server_ = nullptr;
+
 void ImmutableDuplexServer::Impl::run() noexcept {
+    current_server_ = this;
     while (!stop_requested_.load(std::memory_order_acquire) && running_.load(std::memory_order_acquire)) {
         try {
             serve_once();
@@ -724,6 +724,7 @@ void ImmutableDuplexServer::Impl::dispatch(Frame request) {
 }
 
 void ImmutableDuplexServer::Impl::worker_loop() noexcept {
+    current_server_ = this;
     for (;;) {
         Job job;
         {

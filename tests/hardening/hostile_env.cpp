@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -271,6 +272,27 @@ namespace {
 
 constexpr const char* kUserPrefix = "zbh";
 
+// useradd, userdel, groupadd, groupdel and gpasswd refuse to run while another one holds the
+// account databases' locks, and ctest runs tests in parallel: serialise ours with a flock and
+// retry a few times against other programs.
+int account_command(const std::string& command, std::string* output) {
+    // The lock is on /etc itself: nothing to create, nothing left behind.
+    const int lock = ::open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock >= 0) ::flock(lock, LOCK_EX);
+    int code = -1;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        std::string text;
+        code = shell(command, &text);
+        if (code == 0 || attempt == 19) {
+            if (output != nullptr) *output += text;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (lock >= 0) ::close(lock);
+    return code;
+}
+
 // Users and groups named zbh<pid>x... whose process is gone: left by a killed test run.
 void remove_stale_accounts() {
     for (const char* db : {"/etc/passwd", "/etc/group"}) {
@@ -286,7 +308,7 @@ void remove_stale_accounts() {
             if (::kill(pid, 0) != 0 && errno == ESRCH) stale.push_back(name);
         }
         for (const auto& name : stale) {
-            shell(std::string(db[5] == 'p' ? "userdel -f " : "groupdel ") + name);
+            account_command(std::string(db[5] == 'p' ? "userdel -f " : "groupdel ") + name, nullptr);
         }
     }
 }
@@ -307,7 +329,7 @@ TempUser::TempUser(const std::string& tag) : name_(account_name(tag)) {
     }
     remove_stale_accounts();
     std::string out;
-    if (shell("useradd --no-create-home --user-group --shell /usr/sbin/nologin " + name_, &out) != 0) {
+    if (account_command("useradd --no-create-home --user-group --shell /usr/sbin/nologin " + name_, &out) != 0) {
         error_ = "useradd " + name_ + " failed: " + out;
         return;
     }
@@ -323,7 +345,7 @@ TempUser::TempUser(const std::string& tag) : name_(account_name(tag)) {
 
 TempUser::~TempUser() {
     // userdel also removes the user's private group (USERGROUPS_ENAB).
-    if (ok_) shell("userdel -f " + name_);
+    if (ok_) account_command("userdel -f " + name_, nullptr);
 }
 
 TempGroup::TempGroup(const std::string& tag) : name_(account_name(tag)) {
@@ -332,7 +354,7 @@ TempGroup::TempGroup(const std::string& tag) : name_(account_name(tag)) {
         return;
     }
     std::string out;
-    if (shell("groupadd " + name_, &out) != 0) {
+    if (account_command("groupadd " + name_, &out) != 0) {
         error_ = "groupadd " + name_ + " failed: " + out;
         return;
     }
@@ -346,12 +368,12 @@ TempGroup::TempGroup(const std::string& tag) : name_(account_name(tag)) {
 }
 
 TempGroup::~TempGroup() {
-    if (ok_) shell("groupdel " + name_);
+    if (ok_) account_command("groupdel " + name_, nullptr);
 }
 
 std::string TempGroup::add_member(const std::string& user) {
     std::string out;
-    if (shell("gpasswd -a " + user + " " + name_, &out) != 0) return "gpasswd -a failed: " + out;
+    if (account_command("gpasswd -a " + user + " " + name_, &out) != 0) return "gpasswd -a failed: " + out;
     return {};
 }
 
