@@ -34,6 +34,21 @@ common=(-G Ninja -DCMAKE_BUILD_TYPE=
         -DZEROBUFFER_BUILD_BENCHMARKS=OFF -DZEROBUFFER_BUILD_TOOLS=OFF -DZEROBUFFER_BUILD_EXAMPLES=ON
         -DZEROBUFFER_WERROR=ON)
 
+# A test stopped by a sanitizer report (halt_on_error) cannot clean up: remove the objects of
+# test processes that are gone (names "zbtest_<pid>_..."; see tests/support/test_support.h).
+remove_dead_test_objects() {
+  local path base pid
+  for path in /dev/shm/*zbtest_* /tmp/zerobuffer/zbtest_*; do
+    [[ -e "$path" ]] || continue
+    base=${path##*/}
+    base=${base#sem.sem-[rw]-}
+    pid=${base#zbtest_}
+    pid=${pid%%_*}
+    [[ "$pid" =~ ^[0-9]+$ ]] || continue
+    kill -0 "$pid" 2>/dev/null || rm -f -- "$path"
+  done
+}
+
 summary=()
 overall=0
 for pass in $passes; do
@@ -78,6 +93,7 @@ for pass in $passes; do
   echo "sanitize: [$pass] ctest -LE '$exclude'"
   status=0
   (cd "$dir" && ctest --output-on-failure -j "$ctest_jobs" --timeout 600 -LE "$exclude" ${exclude_tests:+-E "$exclude_tests"}) || status=$?
+  remove_dead_test_objects
   # A report from a forked child that exited by itself may not fail its test: look for any.
   reports=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer|ThreadSanitizer: " \
             "$dir"/Testing/Temporary/LastTest*.log 2>/dev/null || true)
