@@ -1,0 +1,81 @@
+// Publisher internals shared by publisher.cpp (construction, metadata, queries, close, the
+// public forwarding functions) and fanout.cpp (publishing and loans: the per-frame path).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/posix/wakeup.h"
+#include "topic/discovery.h"
+#include "topic/link.h"
+#include "topic/roster.h"
+#include "zerobuffer/topic.h"
+
+namespace zerobuffer {
+
+class Publisher::Impl {
+public:
+    Impl(std::string topic, PublisherOptions options);
+    ~Impl() { close(); }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
+    // publisher.cpp
+    void set_metadata(const void* data, std::size_t size);
+    void close() noexcept;
+    void ensure_open() const {
+        if (!open_.load(std::memory_order_relaxed)) [[unlikely]] throw_closed();
+    }
+    [[noreturn]] void throw_closed() const;
+
+    // fanout.cpp (publishing thread)
+    std::size_t publish(const void* data, std::size_t size);
+    PublishLoan acquire(std::size_t size);
+    std::size_t commit(PublishLoan& loan);
+    void abandon(PublishLoan& loan) noexcept;
+    void follow(PublishLoan* loan) noexcept { loan_ = loan; }  // a loan moved
+
+    const std::string topic_;
+    const PublisherOptions options_;
+    std::atomic<bool> open_{false};
+    std::atomic<std::uint64_t> published_{0};  // written by the publishing thread only
+    posix::Wakeup wakeup_;                      // wakes the discovery thread
+    detail::Roster roster_;
+    std::optional<detail::Discovery> discovery_;
+
+private:
+    // Refuses a frame that is empty or without data, or a call while a loan is pending; takes
+    // the subscribers discovery handed over and lets go of condemned ones.
+    void prepare(const void* data, std::size_t size) {
+        if (!open_.load(std::memory_order_relaxed) || loan_ != nullptr || size == 0 || data == nullptr) [[unlikely]] {
+            reject(data, size);
+        }
+        if (!frozen_) [[unlikely]] freeze();
+        if (roster_.attention.load(std::memory_order_relaxed)) [[unlikely]] roster_.merge(active_);
+    }
+    [[noreturn]] void reject(const void* data, std::size_t size) const;
+    void freeze();
+    // One copy into active_[i]'s ring under the policy; true if it got the frame. A subscriber
+    // that fails is noted in leaving_ (retired by retire_failed, after the loop).
+    bool deliver(std::size_t i, const void* data, std::size_t size);
+    void fail(std::size_t i, SubscriberState state, std::string reason);
+    void retire_failed();
+    void count_published() noexcept {
+        published_.store(published_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+
+    const bool block_;
+    std::vector<std::shared_ptr<detail::Link>> active_;   // the publishing thread's subscribers
+    std::vector<std::size_t> failed_;                     // indexes into active_ that failed this call
+    std::vector<detail::Retirement> leaving_;
+    bool frozen_ = false;                                 // a frame was published: metadata is final
+    PublishLoan* loan_ = nullptr;                         // the pending loan, following its moves
+    std::size_t loan_primary_ = 0;                        // its subscriber in active_ (size(): none)
+    std::vector<std::byte> scratch_;                      // a loan's bytes when no subscriber has room
+};
+
+}  // namespace zerobuffer
