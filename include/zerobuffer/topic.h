@@ -179,7 +179,9 @@ public:
     PublishLoan& operator=(PublishLoan&& other) noexcept;
     PublishLoan(const PublishLoan&) = delete;
     PublishLoan& operator=(const PublishLoan&) = delete;
-    ~PublishLoan();  // abandon()
+    ~PublishLoan() {
+        if (owner_ != nullptr) abandon();
+    }
 
     // The bytes to fill; empty once invalid.
     [[nodiscard]] std::span<std::byte> data() const noexcept { return valid() ? data_ : std::span<std::byte>{}; }
@@ -195,8 +197,7 @@ public:
 private:
     friend class Publisher;
     friend class Publisher::Impl;
-    Publisher::Impl* owner_ = nullptr;
-    FrameReservation reservation_;  // in the first subscriber's ring; invalid with a scratch buffer
+    Publisher::Impl* owner_ = nullptr;  // the publisher holds the reservation behind data_
     std::span<std::byte> data_;
 };
 

@@ -1,8 +1,12 @@
-// Publishing: one frame into every subscriber's ring, and zero-copy loans. The per-frame path
-// of a Publisher with one subscriber is prepare() (three relaxed loads and a compare), one
-// Writer call and one counter store: within a few nanoseconds of a plain Writer.
+// Publishing: one frame into every subscriber's ring, and zero-copy loans; the public
+// forwarding functions of both live here, with the per-frame path, so that it inlines. With one
+// subscriber that path adds to a plain Writer's call a few checks (prepare), one counter store,
+// and for a loan the bookkeeping of the one pending loan; every failure is handled out of line.
 #include <algorithm>
 #include <chrono>
+#include <exception>
+#include <new>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -36,7 +40,6 @@ void Publisher::Impl::fail(std::size_t i, SubscriberState state, std::string rea
 }
 
 void Publisher::Impl::retire_failed() {
-    if (failed_.empty()) [[likely]] return;
     std::sort(failed_.begin(), failed_.end());
     for (auto it = failed_.rbegin(); it != failed_.rend(); ++it) {
         active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(*it));
@@ -45,20 +48,12 @@ void Publisher::Impl::retire_failed() {
     roster_.retire(leaving_);
 }
 
-bool Publisher::Impl::deliver(std::size_t i, const void* data, std::size_t size) {
+// What the exception in flight means for active_[i] (a frame of `size` bytes): it leaves, or
+// (drop policy, a frame its ring can never hold) it misses the frame. Called from catch blocks.
+void Publisher::Impl::on_failure(std::size_t i, std::size_t size) {
     Link& link = *active_[i];
     try {
-        if (block_) {
-            link.writer.write_frame(data, size);
-        } else if (!link.writer.try_write_frame({static_cast<const std::byte*>(data), size}, std::chrono::milliseconds(0))) {
-            Link::count(link.dropped);
-            return false;
-        }
-        Link::count(link.delivered);
-        return true;
-    } catch (const BufferFullException& e) {
-        fail(i, SubscriberState::dropped,
-             fmt::format("it stayed full for the write timeout of {} ms ({})", options_.write_timeout.count(), e.what()));
+        throw;
     } catch (const FrameTooLargeException& e) {
         if (!block_) {
             Link::count(link.dropped);
@@ -67,9 +62,12 @@ bool Publisher::Impl::deliver(std::size_t i, const void* data, std::size_t size)
                 detail::log(LogLevel::warn, "topic '{}': subscriber '{}' misses frames its ring cannot hold: {}", topic_,
                             link.name, e.what());
             }
-            return false;
+            return;
         }
         fail(i, SubscriberState::dropped, fmt::format("its ring cannot hold a frame of {} bytes ({})", size, e.what()));
+    } catch (const BufferFullException& e) {
+        fail(i, SubscriberState::dropped,
+             fmt::format("it stayed full for the write timeout of {} ms ({})", options_.write_timeout.count(), e.what()));
     } catch (const ReaderDeadException& e) {
         fail(i, SubscriberState::gone, e.what());
     } catch (const CorruptBufferException& e) {
@@ -77,53 +75,67 @@ bool Publisher::Impl::deliver(std::size_t i, const void* data, std::size_t size)
     } catch (const ZeroBufferException& e) {
         fail(i, SubscriberState::gone, e.what());
     }
-    return false;
+    // Anything else (std::bad_alloc) propagates: a failure of this process, not of the subscriber.
 }
 
-std::size_t Publisher::Impl::publish(const void* data, std::size_t size) {
+inline bool Publisher::Impl::deliver(std::size_t i, const void* data, std::size_t size) {
+    Link& link = *active_[i];
+    try {
+        if (block_) {
+            link.writer.write_frame(data, size);
+        } else if (!link.writer.try_write_frame({static_cast<const std::byte*>(data), size}, std::chrono::milliseconds(0))) {
+            Link::count(link.dropped);
+            return false;
+        }
+    } catch (...) {
+        on_failure(i, size);
+        return false;
+    }
+    Link::count(link.delivered);
+    return true;
+}
+
+inline std::size_t Publisher::Impl::publish(const void* data, std::size_t size) {
     prepare(data, size);
     std::size_t got = 0;
     const std::size_t n = active_.size();
     for (std::size_t i = 0; i < n; ++i) got += deliver(i, data, size) ? 1 : 0;
-    retire_failed();
+    if (!failed_.empty()) [[unlikely]] retire_failed();
     count_published();
     return got;
 }
 
-PublishLoan Publisher::Impl::acquire(std::size_t size) {
+// Reserves the loan's frame in active_[i]'s ring, in place. false: it has no room (drop
+// policy; it misses the frame, counted at commit) or it failed (noted for retiring).
+inline bool Publisher::Impl::reserve(std::size_t i, std::size_t size) {
+    Writer& writer = active_[i]->writer;
+    try {
+        // The reservation there is invalid (committed or abandoned): its destructor would do
+        // nothing, so its storage is simply reused.
+        reservation_ = block_ ? ::new (reservation_storage_) FrameReservation(writer.acquire_frame(size))
+                              : ::new (reservation_storage_)
+                                    FrameReservation(writer.try_acquire_frame(size, std::chrono::milliseconds(0)));
+    } catch (...) {
+        reservation_ = ::new (reservation_storage_) FrameReservation();  // the throw ended the old one's life
+        on_failure(i, size);
+        return false;
+    }
+    return reservation_->valid();
+}
+
+inline PublishLoan Publisher::Impl::acquire(std::size_t size) {
     static const std::byte kAny{};
     prepare(&kAny, size);
     PublishLoan loan;
-    const Link* primary = nullptr;
-    for (std::size_t i = 0; i < active_.size() && primary == nullptr; ++i) {
-        Link& link = *active_[i];
-        try {
-            FrameReservation r = block_ ? link.writer.acquire_frame(size)
-                                        : link.writer.try_acquire_frame(size, std::chrono::milliseconds(0));
-            if (!r) continue;  // drop policy, full: it misses this frame (counted at commit)
-            loan.reservation_ = std::move(r);
-            primary = &link;
-        } catch (const FrameTooLargeException& e) {
-            if (!block_) continue;  // misses it, as a full one does
-            fail(i, SubscriberState::dropped, fmt::format("its ring cannot hold a frame of {} bytes ({})", size, e.what()));
-        } catch (const BufferFullException& e) {
-            fail(i, SubscriberState::dropped,
-                 fmt::format("it stayed full for the write timeout of {} ms ({})", options_.write_timeout.count(), e.what()));
-        } catch (const ReaderDeadException& e) {
-            fail(i, SubscriberState::gone, e.what());
-        } catch (const CorruptBufferException& e) {
-            fail(i, SubscriberState::invalid, e.what());
-        } catch (const ZeroBufferException& e) {
-            fail(i, SubscriberState::gone, e.what());
-        }
+    std::size_t primary = 0;
+    while (primary < active_.size() && !reserve(primary, size)) ++primary;
+    if (!failed_.empty()) [[unlikely]] {
+        primary -= failed_.size();  // every failure was before the primary
+        retire_failed();
     }
-    retire_failed();
-    loan_primary_ = active_.size();
-    for (std::size_t i = 0; i < active_.size(); ++i) {
-        if (active_[i].get() == primary) loan_primary_ = i;
-    }
-    if (primary != nullptr) {
-        loan.data_ = loan.reservation_.data();
+    loan_primary_ = primary;
+    if (primary < active_.size()) [[likely]] {
+        loan.data_ = reservation_->data();
     } else {
         if (scratch_.size() < size) scratch_.resize(size);
         loan.data_ = {scratch_.data(), size};
@@ -133,46 +145,63 @@ PublishLoan Publisher::Impl::acquire(std::size_t size) {
     return loan;
 }
 
-std::size_t Publisher::Impl::commit(PublishLoan& loan) {
-    ensure_open();
-    if (loan_ != &loan) throw UsageException(fmt::format("topic '{}': this loan is no longer pending", topic_));
-    const std::span<const std::byte> bytes = loan.data_;
-    const std::size_t primary = loan_primary_;
+inline std::size_t Publisher::Impl::commit(PublishLoan& loan) {
+    if (loan_ != &loan) [[unlikely]] {
+        throw UsageException(fmt::format("topic '{}': this loan is no longer pending", topic_));
+    }
     loan_ = nullptr;
     loan.owner_ = nullptr;
+    const std::size_t primary = loan_primary_;
+    const std::size_t n = active_.size();
     // Those before the primary had no room when the loan was made (drop policy): they miss it.
-    for (std::size_t i = 0; i < std::min(primary, active_.size()); ++i) Link::count(active_[i]->dropped);
+    for (std::size_t i = 0; i < primary && i < n; ++i) Link::count(active_[i]->dropped);
     std::size_t got = 0;
-    if (primary < active_.size()) {
-        Link& link = *active_[primary];
+    if (primary < n) [[likely]] {
         try {
-            loan.reservation_.commit();
-            Link::count(link.delivered);
-            ++got;
-        } catch (const ReaderDeadException& e) {
-            fail(primary, SubscriberState::gone, e.what());
-        } catch (const ZeroBufferException& e) {
-            fail(primary, SubscriberState::gone, e.what());
+            reservation_->commit();
+            Link::count(active_[primary]->delivered);
+            got = 1;
+        } catch (...) {
+            if (reservation_->valid()) reservation_->abandon();
+            on_failure(primary, loan.data_.size());
         }
         // The others copy from the primary's ring: only this thread writes there, and its
         // Writer stays mapped until the link is retired below.
-        for (std::size_t i = primary + 1; i < active_.size(); ++i) got += deliver(i, bytes.data(), bytes.size()) ? 1 : 0;
+        const std::span<const std::byte> bytes = loan.data_;
+        for (std::size_t i = primary + 1; i < n; ++i) got += deliver(i, bytes.data(), bytes.size()) ? 1 : 0;
     }
-    retire_failed();
+    if (!failed_.empty()) [[unlikely]] retire_failed();
     count_published();
     return got;
 }
 
 void Publisher::Impl::abandon(PublishLoan& loan) noexcept {
-    if (loan_ == &loan) loan_ = nullptr;
-    loan.reservation_.abandon();
+    if (loan_ == &loan) {
+        loan_ = nullptr;
+        reservation_->abandon();
+    }
     loan.owner_ = nullptr;
+}
+
+// ---- public forwarding (here, so that the per-frame path inlines) ----
+
+namespace {
+[[noreturn]] void throw_moved_from() { throw ObjectClosedException("publisher was moved from"); }
+}  // namespace
+
+std::size_t Publisher::publish(std::span<const std::byte> frame) { return publish(frame.data(), frame.size()); }
+std::size_t Publisher::publish(const void* data, std::size_t size) {
+    if (!impl_) [[unlikely]] throw_moved_from();
+    return impl_->publish(data, size);
+}
+PublishLoan Publisher::acquire_frame(std::size_t size) {
+    if (!impl_) [[unlikely]] throw_moved_from();
+    return impl_->acquire(size);
 }
 
 // ---- PublishLoan ----
 
-PublishLoan::PublishLoan(PublishLoan&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)), reservation_(std::move(other.reservation_)), data_(other.data_) {
+PublishLoan::PublishLoan(PublishLoan&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)), data_(other.data_) {
     if (owner_ != nullptr) owner_->follow(this);
 }
 
@@ -180,17 +209,14 @@ PublishLoan& PublishLoan::operator=(PublishLoan&& other) noexcept {
     if (this != &other) {
         abandon();
         owner_ = std::exchange(other.owner_, nullptr);
-        reservation_ = std::move(other.reservation_);
         data_ = other.data_;
         if (owner_ != nullptr) owner_->follow(this);
     }
     return *this;
 }
 
-PublishLoan::~PublishLoan() { abandon(); }
-
 std::size_t PublishLoan::commit() {
-    if (owner_ == nullptr) {
+    if (owner_ == nullptr) [[unlikely]] {
         throw UsageException("commit of a publish loan that is empty, already committed or abandoned, or whose "
                              "publisher was closed");
     }

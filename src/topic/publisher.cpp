@@ -73,7 +73,7 @@ void Publisher::Impl::close() noexcept {
     if (!open_.exchange(false, std::memory_order_acq_rel)) return;
     if (discovery_) discovery_->stop();
     if (loan_ != nullptr) {
-        loan_->reservation_.abandon();
+        reservation_->abandon();
         loan_->owner_ = nullptr;  // a loan that outlives this is invalid from now on
         loan_ = nullptr;
     }
@@ -85,7 +85,7 @@ void Publisher::Impl::close() noexcept {
                 published_.load(std::memory_order_relaxed));
 }
 
-// ---- public forwarding ----
+// ---- public forwarding (publish and acquire_frame: fanout.cpp) ----
 
 namespace {
 [[noreturn]] void throw_moved_from() { throw ObjectClosedException("publisher was moved from"); }
@@ -106,15 +106,6 @@ void Publisher::set_metadata(std::span<const std::byte> metadata) { set_metadata
 void Publisher::set_metadata(const void* data, std::size_t size) {
     if (!impl_) throw_moved_from();
     impl_->set_metadata(data, size);
-}
-std::size_t Publisher::publish(std::span<const std::byte> frame) { return publish(frame.data(), frame.size()); }
-std::size_t Publisher::publish(const void* data, std::size_t size) {
-    if (!impl_) throw_moved_from();
-    return impl_->publish(data, size);
-}
-PublishLoan Publisher::acquire_frame(std::size_t size) {
-    if (!impl_) throw_moved_from();
-    return impl_->acquire(size);
 }
 std::size_t Publisher::subscriber_count() const {
     return impl_ && impl_->open_.load(std::memory_order_acquire) ? impl_->roster_.count() : 0;

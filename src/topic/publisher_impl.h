@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +21,10 @@ namespace zerobuffer {
 class Publisher::Impl {
 public:
     Impl(std::string topic, PublisherOptions options);
-    ~Impl() { close(); }
+    ~Impl() {
+        close();
+        std::destroy_at(reservation_);
+    }
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
 
@@ -63,6 +67,9 @@ private:
     // that fails is noted in leaving_ (retired by retire_failed, after the loop).
     bool deliver(std::size_t i, const void* data, std::size_t size);
     void fail(std::size_t i, SubscriberState state, std::string reason);
+    // The exception being handled, about active_[i]: note the failure (or the drop). Cold.
+    void on_failure(std::size_t i, std::size_t size);
+    // Hands the failed links back (the callers check failed_ first: it is rarely non-empty).
     void retire_failed();
     void count_published() noexcept {
         published_.store(published_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -76,6 +83,12 @@ private:
     PublishLoan* loan_ = nullptr;                         // the pending loan, following its moves
     std::size_t loan_primary_ = 0;                        // its subscriber in active_ (size(): none)
     std::vector<std::byte> scratch_;                      // a loan's bytes when no subscriber has room
+    // The pending loan's reservation in its subscriber's ring. It is made in place, never moved
+    // (a FrameReservation move costs as much as the rest of a small frame's bookkeeping), and
+    // left in place once committed or abandoned: invalid then, its destructor does nothing.
+    bool reserve(std::size_t i, std::size_t size);
+    alignas(FrameReservation) std::byte reservation_storage_[sizeof(FrameReservation)];
+    FrameReservation* reservation_ = ::new (reservation_storage_) FrameReservation();
 };
 
 }  // namespace zerobuffer
