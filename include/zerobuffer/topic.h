@@ -45,7 +45,8 @@ enum class SlowSubscriberPolicy {
     // Wait for it, up to the write timeout: every subscriber gets every frame and the slowest one
     // paces the publisher. A subscriber still full after the timeout is dropped: the publisher
     // detaches from it (its reader sees WriterDeadException once it has read what it holds) and
-    // reports it; once it has read everything, it is taken back as a new writer (sequence 1).
+    // reports it; once it has read everything (and stayed caught up for 200 ms, so that its
+    // reader sees the departure), it is taken back as a new writer (sequence 1).
     block,
     // Never wait: a full subscriber misses that frame, which is counted (frames_dropped); the
     // others are never delayed by it.
@@ -90,7 +91,7 @@ struct PublisherOptions {
     bool prefault = true;
     PeerMode peer_mode = PeerMode::automatic;
     // Called whenever a subscriber changes state (attached, dropped, gone, incompatible, busy,
-    // invalid), on the publisher's discovery thread and never under a lock of the publisher:
+    // invalid; not at close), on the publisher's discovery thread and never under a lock of the publisher:
     // it may call subscribers() and subscriber_count(), not publish or close. Exceptions it
     // throws are ignored. Also logged (zerobuffer/log.h) at info or warn level.
     std::function<void(const SubscriberInfo&)> on_subscriber_change;

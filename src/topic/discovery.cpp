@@ -228,9 +228,26 @@ void Discovery::examine(const std::string& name, bool from_scan) {
         case BufferState::writer_gone:
             break;
     }
-    if (record && !record->attached && record->key == key && record->state == SubscriberState::dropped &&
-        !drained(probe)) {
-        return;  // still behind: taken back once it has read everything
+    if (probe.writer.state == PeerState::alive || probe.writer.state == PeerState::unknown) {
+        // Another publisher (or another program) writes to it: refused as a second writer
+        // would be, without mapping its ring to find out. Looked at again at each listing.
+        retries_.erase(name);
+        change(name, id, SubscriberState::busy,
+               fmt::format("it already has a live writer (pid {}{})", probe.writer.pid,
+                           probe.writer.process.empty() ? "" : ", " + probe.writer.process),
+               key, probe.reader.pid);
+        return;
+    }
+    if (record && !record->attached && record->key == key && record->state == SubscriberState::dropped) {
+        // Taken back once it has read everything and stayed caught up for a while: long enough
+        // for a reader waiting in read_frame to see the departure (it checks every 50 ms).
+        if (!drained(probe)) {
+            drained_since_.erase(name);
+            return;
+        }
+        const auto since = drained_since_.try_emplace(name, Clock::now()).first->second;
+        if (Clock::now() - since < kReadmitDelay) return;
+        drained_since_.erase(name);
     }
     attach(name, id);
 }

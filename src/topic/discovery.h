@@ -38,6 +38,8 @@ public:
     static constexpr std::chrono::milliseconds kCheckInterval{100};
     static constexpr std::chrono::milliseconds kRetryInterval{5};
     static constexpr std::chrono::milliseconds kRetryLimit{2000};
+    // A dropped subscriber is taken back once its ring has stayed empty this long.
+    static constexpr std::chrono::milliseconds kReadmitDelay{200};
     // Without inotify, the listing runs at least this often.
     static constexpr std::chrono::milliseconds kScanWithoutWatch{50};
 
@@ -76,7 +78,8 @@ private:
     Roster& roster_;
     posix::Wakeup& wakeup_;
     std::optional<posix::DirectoryWatch> watch_;
-    std::map<std::string, Clock::time_point> retries_;  // name -> since when it is retried
+    std::map<std::string, Clock::time_point> retries_;        // name -> since when it is retried
+    std::map<std::string, Clock::time_point> drained_since_;  // dropped name -> since when it is caught up
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/deadline.h"
 #include "zerobuffer/exceptions.h"
 
 namespace zerobuffer::detail {
@@ -312,8 +313,10 @@ std::size_t Roster::count() const {
 }
 
 bool Roster::wait_for(std::size_t n, std::chrono::milliseconds timeout) const {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = deadline_after<Clock>(Clock::now(), timeout);  // saturating: any timeout works
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return count_locked() >= n; });
+    return changed_.wait_until(lock, deadline, [&] { return count_locked() >= n; });
 }
 
 std::vector<SubscriberInfo> Roster::snapshot() const {
