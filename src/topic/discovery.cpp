@@ -140,9 +140,9 @@ void Discovery::scan() {
     for (const auto& name : names) {
         if (!subscriber_id_of(prefix_, name).empty()) examine_safely(name, true);
     }
-    // Names known from before whose buffer is no longer there.
+    // Names known from before of which nothing is left: noted as gone (no probe needed).
     for (const auto& name : roster_.names()) {
-        if (!std::binary_search(names.begin(), names.end(), name)) examine_safely(name, true);
+        if (!std::binary_search(names.begin(), names.end(), name)) examine_safely(name, false);
     }
 }
 
@@ -183,6 +183,7 @@ void Discovery::examine(const std::string& name, bool from_scan) {
     }
     if (key.empty()) {
         retries_.erase(name);
+        drained_since_.erase(name);
         if (record && !record->attached && record->state != SubscriberState::gone) {
             change(name, id, SubscriberState::gone, "its buffer was removed", {}, 0);
         }
