@@ -13,7 +13,8 @@
 // Discovery latency: a subscriber process creates TOPIC@ID and spins until the publisher's
 // metadata is visible in its buffer; from the start of its constructor, and from its end.
 //
-// Exit status 0 when every measurement ran and every frame arrived intact.
+// Exit status 0 when every measurement ran, every frame arrived intact and nothing was left in
+// /dev/shm or /tmp/zerobuffer (whatever is left is removed).
 #include <zerobuffer/zerobuffer.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <thread>
@@ -215,6 +217,20 @@ double measure(const Row& row, std::size_t frames) {
     return ns;
 }
 
+// Removes whatever this run left in /dev/shm and /tmp/zerobuffer; returns how much that was.
+int sweep() {
+    int removed = 0;
+    for (const char* dir : {"/dev/shm", "/tmp/zerobuffer"}) {
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+            if (entry.path().filename().string().find(g_tag) == std::string::npos) continue;
+            std::filesystem::remove(entry.path(), ec);
+            ++removed;
+        }
+    }
+    return removed;
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : v[v.size() / 2];
@@ -353,6 +369,10 @@ int main(int argc, char** argv) {
                     "%6.2f ms, max %6.2f ms (%zu samples)\n",
                     inotify ? "inotify:" : "listing every 50 ms:", from_start[from_start.size() / 2], from_start.back(),
                     from_end[from_end.size() / 2], from_end.back(), samples.size());
+    }
+    if (const int left = sweep(); left > 0) {
+        std::fprintf(stderr, "bench_topics: %d object(s) were left in /dev/shm or /tmp/zerobuffer (removed)\n", left);
+        ok = false;
     }
     return ok ? 0 : 1;
 }

@@ -91,7 +91,6 @@ inline bool Publisher::Impl::deliver(std::size_t i, const void* data, std::size_
         on_failure(i, size);
         return false;
     }
-    Link::count(link.delivered);
     return true;
 }
 
@@ -123,43 +122,48 @@ inline bool Publisher::Impl::reserve(std::size_t i, std::size_t size) {
     return reservation_->valid();
 }
 
-inline PublishLoan Publisher::Impl::acquire(std::size_t size) {
-    static const std::byte kAny{};
-    prepare(&kAny, size);
-    PublishLoan loan;
-    std::size_t primary = 0;
+// Every subscriber from `first` on in turn, until one has room; or the scratch buffer.
+void Publisher::Impl::acquire_elsewhere(PublishLoan& loan, std::size_t first, std::size_t size) {
+    std::size_t primary = first;
     while (primary < active_.size() && !reserve(primary, size)) ++primary;
-    if (!failed_.empty()) [[unlikely]] {
+    if (!failed_.empty()) {
         primary -= failed_.size();  // every failure was before the primary
         retire_failed();
     }
     loan_primary_ = primary;
-    if (primary < active_.size()) [[likely]] {
+    if (primary < active_.size()) {
         loan.data_ = reservation_->data();
     } else {
         if (scratch_.size() < size) scratch_.resize(size);
         loan.data_ = {scratch_.data(), size};
+    }
+}
+
+inline PublishLoan Publisher::Impl::acquire(std::size_t size) {
+    static const std::byte kAny{};
+    prepare(&kAny, size);
+    PublishLoan loan;
+    if (!active_.empty() && reserve(0, size)) [[likely]] {  // the first subscriber has room
+        loan_primary_ = 0;
+        loan.data_ = reservation_->data();
+    } else {
+        acquire_elsewhere(loan, active_.empty() ? 0 : 1, size);
     }
     loan.owner_ = this;
     loan_ = &loan;  // follows the loan through its moves
     return loan;
 }
 
-inline std::size_t Publisher::Impl::commit(PublishLoan& loan) {
-    if (loan_ != &loan) [[unlikely]] {
-        throw UsageException(fmt::format("topic '{}': this loan is no longer pending", topic_));
-    }
-    loan_ = nullptr;
-    loan.owner_ = nullptr;
+// Commits the primary's reservation, then copies into the others; counts the misses.
+std::size_t Publisher::Impl::commit_all(PublishLoan& loan) {
     const std::size_t primary = loan_primary_;
     const std::size_t n = active_.size();
     // Those before the primary had no room when the loan was made (drop policy): they miss it.
     for (std::size_t i = 0; i < primary && i < n; ++i) Link::count(active_[i]->dropped);
     std::size_t got = 0;
-    if (primary < n) [[likely]] {
+    if (primary < n) {
         try {
             reservation_->commit();
-            Link::count(active_[primary]->delivered);
             got = 1;
         } catch (...) {
             if (reservation_->valid()) reservation_->abandon();
@@ -170,7 +174,29 @@ inline std::size_t Publisher::Impl::commit(PublishLoan& loan) {
         const std::span<const std::byte> bytes = loan.data_;
         for (std::size_t i = primary + 1; i < n; ++i) got += deliver(i, bytes.data(), bytes.size()) ? 1 : 0;
     }
-    if (!failed_.empty()) [[unlikely]] retire_failed();
+    if (!failed_.empty()) retire_failed();
+    return got;
+}
+
+inline std::size_t Publisher::Impl::commit(PublishLoan& loan) {
+    if (loan_ != &loan) [[unlikely]] {
+        throw UsageException(fmt::format("topic '{}': this loan is no longer pending", topic_));
+    }
+    loan_ = nullptr;
+    loan.owner_ = nullptr;
+    std::size_t got = 0;
+    if (loan_primary_ == 0 && active_.size() == 1) [[likely]] {  // one subscriber: its ring, no copy
+        try {
+            reservation_->commit();
+            got = 1;
+        } catch (...) {
+            if (reservation_->valid()) reservation_->abandon();
+            on_failure(0, loan.data_.size());
+            if (!failed_.empty()) retire_failed();
+        }
+    } else {
+        got = commit_all(loan);
+    }
     count_published();
     return got;
 }

@@ -38,8 +38,9 @@ struct Link {
     const SegmentKey key;
     const std::uint64_t reader_pid;
 
-    // Written by the publishing thread only (no read-modify-write), read by any thread.
-    std::atomic<std::uint64_t> delivered{0};
+    // Frames delivered are the Writer's own count (frames_written, readable from any thread).
+    std::uint64_t delivered() const noexcept { return writer.frames_written(); }
+    // Frames it missed: written by the publishing thread only (no read-modify-write), read by any.
     std::atomic<std::uint64_t> dropped{0};
     static void count(std::atomic<std::uint64_t>& counter) noexcept {
         counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

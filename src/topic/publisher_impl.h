@@ -87,6 +87,8 @@ private:
     // (a FrameReservation move costs as much as the rest of a small frame's bookkeeping), and
     // left in place once committed or abandoned: invalid then, its destructor does nothing.
     bool reserve(std::size_t i, std::size_t size);
+    void acquire_elsewhere(PublishLoan& loan, std::size_t first, std::size_t size);
+    std::size_t commit_all(PublishLoan& loan);
     alignas(FrameReservation) std::byte reservation_storage_[sizeof(FrameReservation)];
     FrameReservation* reservation_ = ::new (reservation_storage_) FrameReservation();
 };

@@ -176,7 +176,7 @@ void Roster::note(const std::string& name, std::string_view id, SubscriberState 
     // A condemned link of the same subscriber leaves: its figures stay with the name.
     const bool same_buffer = record.link != nullptr && record.link->key == key;
     const bool leaving_now = record.link != nullptr && (same_buffer || key.empty());
-    record.delivered = leaving_now ? record.link->delivered.load(std::memory_order_relaxed) : 0;
+    record.delivered = leaving_now ? record.link->delivered() : 0;
     record.dropped = leaving_now ? record.link->dropped.load(std::memory_order_relaxed) : 0;
     record.id = std::string(id);
     record.state = state;
@@ -196,7 +196,7 @@ void Roster::settle(const Retirement& r) {
         Record& record = it->second;
         record.state = r.state;
         record.reason = r.reason;
-        record.delivered = r.link->delivered.load(std::memory_order_relaxed);
+        record.delivered = r.link->delivered();
         record.dropped = r.link->dropped.load(std::memory_order_relaxed);
         record.link.reset();
         record.stamp = ++stamp_;
@@ -249,7 +249,7 @@ SubscriberInfo Roster::info_of(const Retirement& r) const {
     info.buffer_name = r.link->name;
     info.id = r.link->id;
     info.state = r.state;
-    info.frames_delivered = r.link->delivered.load(std::memory_order_relaxed);
+    info.frames_delivered = r.link->delivered();
     info.frames_dropped = r.link->dropped.load(std::memory_order_relaxed);
     info.reader_pid = r.link->reader_pid;
     info.reason = r.reason;
@@ -273,7 +273,7 @@ SubscriberInfo Roster::info_locked(const std::string& name, const Record& r) con
     info.frames_delivered = r.delivered;
     info.frames_dropped = r.dropped;
     if (r.link) {
-        info.frames_delivered = r.link->delivered.load(std::memory_order_relaxed);
+        info.frames_delivered = r.link->delivered();
         info.frames_dropped = r.link->dropped.load(std::memory_order_relaxed);
         if (r.link->condemned.load(std::memory_order_relaxed)) {
             info.state = r.link->condemned_as;
@@ -344,7 +344,7 @@ std::vector<std::shared_ptr<Link>> Roster::take_all(const std::string& reason) {
                                                                                   : SubscriberState::gone;
             record.reason = record.link->condemned.load(std::memory_order_relaxed) ? record.link->condemned_because
                                                                                    : reason;
-            record.delivered = record.link->delivered.load(std::memory_order_relaxed);
+            record.delivered = record.link->delivered();
             record.dropped = record.link->dropped.load(std::memory_order_relaxed);
             record.link.reset();
         }
