@@ -131,7 +131,7 @@ public:
 
     // Copies the frame into the ring of every active subscriber; returns how many got it (0
     // with no subscriber). block policy: waits for a full subscriber up to the write timeout,
-    // then drops it; drop policy: never waits. A subscriber whose reader is gone is dropped.
+    // then drops it; drop policy: never waits. A subscriber whose reader is gone leaves (gone).
     // Subscribers' failures never throw; throws InvalidFrameSizeException (size 0),
     // InvalidArgumentException (null data), UsageException (a loan is pending),
     // ObjectClosedException.

@@ -67,6 +67,7 @@ TEST(TopicPolicy, DropStalledSubscriberSlowsNobodyAndItsDropCountIsExact) {
 
     PublisherOptions options;
     options.policy = SlowSubscriberPolicy::drop;
+    options.write_timeout = 1s;  // never used under drop: a wait would show as a 1 s publish
     Publisher publisher(topic, options);
     publisher.set_metadata(metadata);
     ASSERT_TRUE(publisher.wait_for_subscribers(1, 10s));
@@ -83,7 +84,8 @@ TEST(TopicPolicy, DropStalledSubscriberSlowsNobodyAndItsDropCountIsExact) {
                 "%.1f ms with a stalled one as well (longest %.3f ms)\n",
                 static_cast<unsigned long long>(kPhase), ms(alone), ms(longest_alone), ms(with_stalled),
                 ms(longest_stalled));
-    EXPECT_LT(longest_stalled, 20ms) << "a publish waited for the stalled subscriber";
+    // Waiting for it would take the write timeout (1 s here); anything shorter is the scheduler.
+    EXPECT_LT(longest_stalled, 500ms) << "a publish waited for the stalled subscriber";
     EXPECT_LT(with_stalled, 3 * alone + 200ms) << "the stalled subscriber slowed the publisher";
 
     const auto info = info_of(publisher, topic + "@stalled");
@@ -191,7 +193,7 @@ TEST(TopicPolicy, BlockSlowSubscriberPacesThePublisherAndAStalledOneIsDroppedThe
     EXPECT_EQ(publisher.subscriber_count(), 1u);
     const auto after = publish_stream(publisher, sizes, k, 100);  // nobody holds it up any more
     k += 100;
-    EXPECT_LT(after, 50ms);
+    EXPECT_LT(after, kTimeout / 2) << "the dropped subscriber still holds publishes up";
 
     // It reads what its ring holds, sees the departure, and is taken back once drained.
     resume.signal();
