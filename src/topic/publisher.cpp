@@ -42,10 +42,11 @@ WriterOptions writer_options(const PublisherOptions& o) {
 }  // namespace
 
 Publisher::Impl::Impl(std::string topic, PublisherOptions options)
-    : topic_(std::move(topic)),
+    : block_(options.policy == SlowSubscriberPolicy::block),
+      reservation_(::new (reservation_storage_) FrameReservation()),
+      topic_(std::move(topic)),
       options_(std::move(options)),
-      roster_([this] { wakeup_.signal(); }),
-      block_(options_.policy == SlowSubscriberPolicy::block) {
+      roster_(attention_, [this] { wakeup_.signal(); }) {
     validate_topic_name(topic_);
     validate_options(topic_, options_);
     discovery_.emplace(detail::DiscoverySettings{topic_, writer_options(options_), options_.rescan_interval,

@@ -43,10 +43,23 @@ public:
     void abandon(PublishLoan& loan) noexcept;
     void follow(PublishLoan* loan) noexcept { loan_ = loan; }  // a loan moved
 
+    // The per-frame state of the publishing thread first, in as few cache lines as possible.
+    std::atomic<bool> open_{false};
+    std::atomic<bool> attention_{false};       // Roster::attention: merge before the next frame
+    std::atomic<std::uint64_t> published_{0};  // written by the publishing thread only
+
+private:
+    const bool block_;
+    bool frozen_ = false;                                 // a frame was published: metadata is final
+    PublishLoan* loan_ = nullptr;                         // the pending loan, following its moves
+    std::size_t loan_primary_ = 0;                        // its subscriber in active_ (size(): none)
+    FrameReservation* reservation_ = nullptr;             // the pending loan's reservation (below)
+    std::vector<std::shared_ptr<detail::Link>> active_;   // the publishing thread's subscribers
+    std::vector<std::size_t> failed_;                     // indexes into active_ that failed this call
+
+public:
     const std::string topic_;
     const PublisherOptions options_;
-    std::atomic<bool> open_{false};
-    std::atomic<std::uint64_t> published_{0};  // written by the publishing thread only
     posix::Wakeup wakeup_;                      // wakes the discovery thread
     detail::Roster roster_;
     std::optional<detail::Discovery> discovery_;
@@ -59,7 +72,7 @@ private:
             reject(data, size);
         }
         if (!frozen_) [[unlikely]] freeze();
-        if (roster_.attention.load(std::memory_order_relaxed)) [[unlikely]] roster_.merge(active_);
+        if (attention_.load(std::memory_order_relaxed)) [[unlikely]] roster_.merge(active_);
     }
     [[noreturn]] void reject(const void* data, std::size_t size) const;
     void freeze();
@@ -75,13 +88,7 @@ private:
         published_.store(published_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
 
-    const bool block_;
-    std::vector<std::shared_ptr<detail::Link>> active_;   // the publishing thread's subscribers
-    std::vector<std::size_t> failed_;                     // indexes into active_ that failed this call
     std::vector<detail::Retirement> leaving_;
-    bool frozen_ = false;                                 // a frame was published: metadata is final
-    PublishLoan* loan_ = nullptr;                         // the pending loan, following its moves
-    std::size_t loan_primary_ = 0;                        // its subscriber in active_ (size(): none)
     std::vector<std::byte> scratch_;                      // a loan's bytes when no subscriber has room
     // The pending loan's reservation in its subscriber's ring. It is made in place, never moved
     // (a FrameReservation move costs as much as the rest of a small frame's bookkeeping), and
@@ -90,7 +97,6 @@ private:
     void acquire_elsewhere(PublishLoan& loan, std::size_t first, std::size_t size);
     std::size_t commit_all(PublishLoan& loan);
     alignas(FrameReservation) std::byte reservation_storage_[sizeof(FrameReservation)];
-    FrameReservation* reservation_ = ::new (reservation_storage_) FrameReservation();
 };
 
 }  // namespace zerobuffer

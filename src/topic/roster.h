@@ -40,10 +40,12 @@ struct RecordView {
 
 class Roster {
 public:
-    explicit Roster(std::function<void()> wake_discovery) : wake_discovery_(std::move(wake_discovery)) {}
+    // `attention`: set when the publishing thread must call merge() (a link arrived or must
+    // leave); it lives with the publishing thread's other per-frame state.
+    Roster(std::atomic<bool>& attention_flag, std::function<void()> wake_discovery)
+        : attention(attention_flag), wake_discovery_(std::move(wake_discovery)) {}
 
-    // Set when the publishing thread must call merge(): a link arrived or must leave.
-    std::atomic<bool> attention{false};
+    std::atomic<bool>& attention;
 
     // ---- publishing thread ----
     // Takes the links handed over into `active` and moves condemned ones out to be retired.
