@@ -248,6 +248,105 @@ std::vector<std::size_t> parse_list(const char* text) {
     return out;
 }
 
+// One subscriber beside a plain Writer, paired: both readers (a Reader, a Subscriber) live
+// through the whole run and drain after each pair of bursts; the two bursts of a pair run back
+// to back, in alternating order, so that whatever else the machine does hits both alike.
+// Returns the per-pair ratios publisher / writer, and the per-frame costs.
+struct Paired {
+    std::vector<double> ratios, writer_ns, publisher_ns;
+    bool ok = true;
+};
+
+Paired paired(std::size_t size, Mode mode, std::size_t burst, int pairs) {
+    Paired out;
+    Pipe ready, drain_a, drain_b, done;  // one drain pipe per reader: a fast one must not take the other's turn
+    const BufferConfig config = ring_for(size, burst);
+    const std::string plain = fresh_name("pair_writer");
+    const std::string topic = fresh_name("pair_topic");
+    auto reader_body = [&](auto make, const Pipe& drain) {
+        return [&, make] {
+            auto reader = make();
+            ready.send("r", 1);
+            for (int p = 0; p < pairs; ++p) {
+                char c = 0;
+                if (!drain.receive(&c, 1)) return 2;
+                for (std::size_t k = 0; k < burst; ++k) {
+                    Frame f = reader.read_frame(std::chrono::seconds(10));
+                    if (!f || !check(f.data(), k, mode)) return 3;
+                }
+                if (reader.try_read_frame()) return 4;  // nothing more; and hands back the last released space
+                done.send("d", 1);
+            }
+            return 0;
+        };
+    };
+    Process a(reader_body([&] { return Reader(plain, config); }, drain_a));
+    Process b(reader_body([&] { return Subscriber(topic, config, "only"); }, drain_b));
+    for (int i = 0; i < 2; ++i) {
+        char c = 0;
+        if (!ready.receive(&c, 1)) return {{}, {}, {}, false};
+    }
+    Writer writer(plain);
+    Publisher publisher(topic);
+    if (!publisher.wait_for_subscribers(1, std::chrono::seconds(20))) return {{}, {}, {}, false};
+    std::vector<std::byte> frame(size);
+    fill(frame, 0);
+    auto time_burst = [&](auto&& one) {
+        const auto t0 = Clock::now();
+        for (std::size_t k = 0; k < burst; ++k) one(k);
+        return std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / static_cast<double>(burst);
+    };
+    auto writer_burst = [&] {
+        if (mode == Mode::copy) {
+            return time_burst([&](std::size_t k) {
+                frame[0] = static_cast<std::byte>(k & 0xFF);
+                writer.write_frame(frame.data(), frame.size());
+            });
+        }
+        return time_burst([&](std::size_t k) {
+            FrameReservation r = writer.acquire_frame(size);
+            fill(r.data(), k);
+            r.commit();
+        });
+    };
+    auto publisher_burst = [&] {
+        if (mode == Mode::copy) {
+            return time_burst([&](std::size_t k) {
+                frame[0] = static_cast<std::byte>(k & 0xFF);
+                publisher.publish(frame.data(), frame.size());
+            });
+        }
+        return time_burst([&](std::size_t k) {
+            PublishLoan loan = publisher.acquire_frame(size);
+            fill(loan.data(), k);
+            loan.commit();
+        });
+    };
+    for (int p = 0; p < pairs; ++p) {
+        double w = 0, q = 0;
+        if (p % 2 == 0) {
+            w = writer_burst();
+            q = publisher_burst();
+        } else {
+            q = publisher_burst();
+            w = writer_burst();
+        }
+        out.writer_ns.push_back(w);
+        out.publisher_ns.push_back(q);
+        out.ratios.push_back(q / w);
+        drain_a.send("d", 1);
+        drain_b.send("d", 1);
+        for (int i = 0; i < 2; ++i) {
+            char c = 0;
+            if (!done.receive(&c, 1)) return {{}, {}, {}, false};
+        }
+    }
+    const int ca = a.wait(), cb = b.wait();
+    if (ca != 0 || cb != 0) std::fprintf(stderr, "bench_topics: paired readers exited with %d and %d\n", ca, cb);
+    out.ok = ca == 0 && cb == 0;
+    return out;
+}
+
 // Discovery latency between processes: {from constructor start, from its end} in ms per sample.
 std::vector<std::pair<double, double>> discovery_latency(bool inotify, int samples) {
     Pipe go, result;
@@ -361,6 +460,31 @@ int main(int argc, char** argv) {
         std::printf("%-10zu %-10s %-16s %12s %12s %12.2f %13.3fx\n", row.size,
                     row.mode == Mode::copy ? "copy" : "zero-copy", system.c_str(), format_cost(best).c_str(),
                     format_cost(median(ns[r])).c_str(), static_cast<double>(row.size) / best, best / base_best);
+    }
+
+    std::printf("\none subscriber beside a plain Writer, paired bursts back to back in alternating order (median "
+                "of the per-pair ratios)\n");
+    std::printf("%-10s %-10s %14s %14s %12s %8s\n", "frame", "mode", "Writer", "Publisher x1", "ratio", "pairs");
+    for (std::size_t size : sizes) {
+        for (Mode mode : {Mode::copy, Mode::zero_copy}) {
+            const int pairs = quick ? 2 : 41;
+            const std::size_t burst = size > 65536 ? (quick ? 2 : 8) : (quick ? 1000 : 20'000);
+            Paired p;
+            try {
+                p = paired(size, mode, burst, pairs);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "bench_topics: %s\n", e.what());
+                p.ok = false;
+            }
+            if (!p.ok || p.ratios.empty()) {
+                ok = false;
+                std::fprintf(stderr, "bench_topics: the paired measurement failed (size %zu)\n", size);
+                continue;
+            }
+            std::printf("%-10zu %-10s %14s %14s %11.3fx %8d\n", size, mode == Mode::copy ? "copy" : "zero-copy",
+                        format_cost(median(p.writer_ns)).c_str(), format_cost(median(p.publisher_ns)).c_str(),
+                        median(p.ratios), pairs);
+        }
     }
 
     std::printf("\ndiscovery latency of a new subscriber (another process), until the publisher's metadata is in its "
