@@ -8,6 +8,8 @@
 #include <thread>
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -51,6 +53,30 @@ SharedFlag::SharedFlag() {
 }
 
 SharedFlag::~SharedFlag() { ::munmap(flag_, sizeof(std::atomic<bool>)); }
+
+int kill_and_clean(Child& child) {
+    const pid_t pid = child.pid();
+    std::vector<std::string> temporary;
+    if (::kill(pid, SIGSTOP) == 0) {
+        int status = 0;
+        if (::waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status)) {
+            std::error_code ec;
+            for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+                const std::string target = fs::read_symlink(fd.path(), ec).string();
+                const std::string base = fs::path(target).filename().string();
+                // glibc's temporary name: "sem." and six characters (the final one is sem.sem-w-NAME).
+                if (target.starts_with("/dev/shm/sem.") && base.size() == 10 && !base.starts_with("sem.sem-")) {
+                    temporary.push_back(target);
+                }
+            }
+        }
+    }
+    child.kill_hard();
+    child.wait(std::chrono::seconds(10));
+    int removed = 0;
+    for (const auto& path : temporary) removed += ::unlink(path.c_str()) == 0 ? 1 : 0;
+    return removed;
+}
 
 void pipe_open(int fds[2]) {
     if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");

@@ -103,6 +103,13 @@ private:
     std::atomic<bool>* flag_ = nullptr;
 };
 
+// SIGKILLs `child` the way the churn tests do, and removes what only such a kill can leave that
+// no buffer name points at: glibc's sem_open creates a semaphore as /dev/shm/sem.XXXXXX and then
+// renames it, so a process killed in between leaves that file behind. The child is stopped
+// first (SIGSTOP), the temporary files it has open are noted, then it is killed and reaped and
+// those files removed. Returns how many it removed.
+int kill_and_clean(Child& child);
+
 // What a verifying subscriber saw.
 struct ReadResult {
     std::uint64_t frames = 0;
