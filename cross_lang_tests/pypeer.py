@@ -92,7 +92,7 @@ def signal_ready(args, name):
 
 
 def emit(result):
-    result["package"] = zerobuffer.__name__  # "zerobuffer" (zerobuffer-ipc) or "zerobuffer_native"
+    result["package"] = zerobuffer.__name__  # the name of the package actually imported
     print(json.dumps(result), flush=True)
 
 
@@ -146,7 +146,7 @@ def log(args, text):
 
 def oieb_snapshot(endpoint):
     """A few OIEB fields from a live Reader/Writer: zerobuffer-ipc's private OIEB view, or
-    zerobuffer_native's public health() (diagnostics only)."""
+    the public health() of a package without it (diagnostics only)."""
     if not hasattr(endpoint, "_oieb"):
         try:
             h = endpoint.health()
@@ -565,7 +565,7 @@ def cmd_duplex_server(argv):
                 stopped_by_itself = True
                 break
             if args.requests and state["handled"] >= args.requests and state["disconnects"]:
-                break  # a server that serves the next client (zerobuffer_native) is done here
+                break  # a server that goes on serving the next client is done here
             if time.monotonic() >= deadline:
                 timed_out = True
                 break
