@@ -74,7 +74,7 @@ def test_ctrl_c_interrupts_a_blocking_call_promptly(name, call):
     with pytest.raises(KeyboardInterrupt):
         blocking()
     elapsed = time.monotonic() - t0
-    assert 0.15 < elapsed < 0.2 + 0.25, elapsed
+    assert 0.15 < elapsed < 0.2 + 0.5, elapsed  # one 50 ms slice, with room for a loaded machine
     writer.close()
     reader.close()
 
