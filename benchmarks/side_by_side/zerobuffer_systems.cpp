@@ -4,8 +4,8 @@
 //
 //   System 1, zerobuffer C++<->C++:      Reader and Writer with their defaults.
 //   System 2, zerobuffer foreign-peer:   the same, but each side behaving as it does towards a
-//                                        non-zerobuffer (Python / C#) peer (PeerMode::foreign);
-//                                        the only difference is options_for() below.
+//                                        non-zerobuffer (Python / C#) peer; the only difference
+//                                        is options_for() below.
 #include <zerobuffer/zerobuffer.h>
 
 #include <chrono>
@@ -31,14 +31,15 @@ struct Options {
 };
 
 // The one place where system 2 differs from system 1: the options of both sides of a channel
-// for frames of `frame` bytes. PeerMode::foreign makes each side behave as towards a Python or
-// C# peer: the reader takes one sem-w post per frame and publishes every step, the writer uses
-// no zerobuffer-only extension.
+// for frames of `frame` bytes. System 2 is what each side does when its peer turns out not to be
+// ours. The writer then uses no zerobuffer-only extension (PeerMode::foreign forces that). A
+// reader has no such extension: in automatic mode it behaves the same whoever the writer is,
+// so it keeps its defaults. (PeerMode::foreign on a reader is the protocol step by step, as the
+// peers' own readers run it; the library never chooses it by itself.)
 Options options_for(Peer peer, std::size_t frame) {
     Options options;
     options.buffer.payload_size = ring_bytes(frame);
     if (peer == Peer::foreign) {
-        options.reader.peer_mode = zb::PeerMode::foreign;
         options.writer.peer_mode = zb::PeerMode::foreign;
     }
     return options;

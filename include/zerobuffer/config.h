@@ -36,8 +36,11 @@ struct WaitStrategy {
 
 // How this side treats its peer. `automatic` uses the zerobuffer-to-zerobuffer extensions
 // (standalone wrap markers) when the peer is a zerobuffer C++ process, detected through its
-// liveness lock, and plain ZeroBuffer v1 otherwise. `foreign` always behaves as towards a
-// Python or C# peer (for tests and benchmarks).
+// liveness lock, and plain ZeroBuffer v1 otherwise. `foreign` on a Writer always behaves as
+// towards a Python or C# reader. A Reader's automatic mode is correct towards every writer;
+// `foreign` on a Reader runs the protocol step by step as the peers' own readers do (one sem-w
+// post per frame, space returned at every release), for conformance tests; it is never chosen
+// automatically.
 enum class PeerMode { automatic, foreign };
 
 // How a reader finds new frames. `positions`: from payload_write_pos, taking semaphore posts
