@@ -97,8 +97,9 @@ std::string mount_tmpfs(const std::string& dir, std::uint64_t size);
 // ---- users ------------------------------------------------------------------------------
 
 // A user (and its own group) created with useradd for one test and removed with userdel by
-// the destructor, which runs when an assertion fails too. Users left by a killed test run
-// (named "zbh<pid>..." after a process that is gone) are removed when the next one is created.
+// the destructor, which runs when an assertion fails too. Users and groups left by a killed test
+// run (named "zbh<pid>..." after a process that is gone) are removed when the next user or group
+// is created.
 class TempUser {
 public:
     explicit TempUser(const std::string& tag);
