@@ -40,9 +40,7 @@ int cmd_create(int argc, char** argv) {
         health = health_json(reader.health()).str();
         reader.close();
     } catch (const std::exception& e) {
-        exc_type = exception_type(e);
-        run.error(describe(e));
-        code = kExitException;
+        code = run.failed(e, exc_type);
     }
     Json j;
     j.field("operation", "create")

@@ -118,6 +118,12 @@ void Run::error(const std::string& line) {
     if (verbose) std::cerr << "error: " << line << std::endl;
 }
 
+int Run::failed(const std::exception& e, std::string& exc_type) {
+    exc_type = exception_type(e);
+    error(describe(e));
+    return kExitException;
+}
+
 void Run::emit(const Json& json_object, const std::string& human) const {
     if (json) {
         std::cout << json_object.str() << std::endl;

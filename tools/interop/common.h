@@ -43,6 +43,9 @@ struct Run {
     std::vector<std::string> errors;
     void log(const std::string& line) const;  // stderr, only with -v
     void error(const std::string& line);      // recorded (and logged with -v)
+    // For the exception that ended a command: records it as an error, names its type in
+    // `exc_type` and returns kExitException.
+    int failed(const std::exception& e, std::string& exc_type);
     // Prints `json_object` (when --json-output) or `human` (otherwise) on stdout.
     void emit(const Json& json_object, const std::string& human) const;
 };

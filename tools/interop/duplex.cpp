@@ -237,9 +237,7 @@ int cmd_duplex_client(int argc, char** argv) {
         duration = seconds_since(t0);
         client.close();
     } catch (const std::exception& e) {
-        exc_type = exception_type(e);
-        run.error(describe(e));
-        code = kExitException;
+        code = run.failed(e, exc_type);
     }
     if (code == kExitOk && (!run.errors.empty() || verification_errors > 0 || received < requests)) code = kExitErrors;
     Json j;
