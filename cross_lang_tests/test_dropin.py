@@ -1,9 +1,9 @@
 """The drop-in claim: pypeer.py, the driver written against zerobuffer-ipc, runs unchanged with
 zerobuffer_native imported under the name zerobuffer (ZEROBUFFER_PYPEER_PACKAGE=native enters
 it in sys.modules as zerobuffer, zerobuffer.exceptions and zerobuffer.duplex; no other line of
-pypeer.py knows which package it drives). The other files run it against zerobuffer-ipc and the
-C++ programs; here it talks to itself, and then meets the peer's known bugs (test_peer_bugs.py),
-which it does not have."""
+pypeer.py or of its modules pypeer_*.py knows which package it drives). The other files run it
+against zerobuffer-ipc and the C++ programs; here it talks to itself, and then meets the peer's
+known bugs (test_peer_bugs.py), which it does not have."""
 
 import pytest
 
@@ -17,12 +17,15 @@ RING_16K = ["--metadata-size", 64, "--payload-size", "16K"]
 
 
 def test_only_the_import_knows_the_package():
-    """After the import block, no line of pypeer.py names zerobuffer_native or the package switch:
-    the same code drives both packages. (Its private diagnostics read zerobuffer-ipc's _oieb
-    where it exists and fall back to the public health() otherwise.)"""
+    """After the import block, no line of pypeer.py, and no line of the modules holding its
+    sub-commands (pypeer_*.py), names zerobuffer_native or the package switch: the same code
+    drives both packages. (Its private diagnostics read zerobuffer-ipc's _oieb where it exists
+    and fall back to the public health() otherwise.)"""
     text = PYPEER.read_text()
-    body = text[text.index("import zerobuffer  # noqa"):]
-    assert "zerobuffer_native" not in body and "PACKAGE" not in body
+    modules = sorted(PYPEER.parent.glob("pypeer_*.py"))
+    assert modules, "the sub-command modules of pypeer.py"
+    for body in [text[text.index("import zerobuffer  # noqa"):]] + [m.read_text() for m in modules]:
+        assert "zerobuffer_native" not in body and "PACKAGE" not in body
 
 
 def test_native_stream_to_itself(zb):
