@@ -4,7 +4,9 @@
 // frame, nothing is left pending) and the publisher goes on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 
 #include "topic_test_util.h"
@@ -53,101 +55,111 @@ void drain(Subscriber& subscriber) {
     for (Frame f = subscriber.try_read_frame(); f; f = subscriber.try_read_frame()) f.release();
 }
 
-TEST(TopicWaitHook, CalledInSlicesAndItsExceptionEndsThePublish) {
-    TopicScope topics;
-    const std::string topic = topics.make("hook");
-    Hook hook;
-    Publisher publisher(topic, hook.options());
-    Subscriber roomy(topic, ring(1 << 20), "a");
-    ASSERT_TRUE(publisher.wait_for_subscribers(1, 2s));  // attached first: served first
-    Subscriber full(topic, ring(4096), "b");
-    ASSERT_TRUE(publisher.wait_for_subscribers(2, 2s));
-    fill(publisher, hook);
-    const std::uint64_t published = publisher.frames_published();
-    const auto delivered_a = info_of(publisher, topic + "@a")->frames_delivered;
+// A publisher with the hook and its subscribers: 'a' with room for everything (only in
+// start_two: attached first, so served first) and 'b', whose 4 KiB ring fill() leaves full.
+class TopicWaitHook : public ::testing::Test {
+protected:
+    void start_one(const char* base, std::chrono::milliseconds write_timeout = 60s) {
+        topic_ = topics_.make(base);
+        publisher_.emplace(topic_, hook_.options(write_timeout));
+        full_.emplace(topic_, ring(4096), "b");
+        ASSERT_TRUE(publisher_->wait_for_subscribers(1, 2s));
+        fill(*publisher_, hook_);
+    }
 
+    void start_two(const char* base) {
+        topic_ = topics_.make(base);
+        publisher_.emplace(topic_, hook_.options());
+        roomy_.emplace(topic_, ring(1 << 20), "a");
+        ASSERT_TRUE(publisher_->wait_for_subscribers(1, 2s));
+        full_.emplace(topic_, ring(4096), "b");
+        ASSERT_TRUE(publisher_->wait_for_subscribers(2, 2s));
+        fill(*publisher_, hook_);
+        published_ = publisher_->frames_published();
+        delivered_a_ = info("a").frames_delivered;
+        delivered_b_ = info("b").frames_delivered;
+    }
+
+    SubscriberInfo info(const std::string& id) const {
+        const auto found = info_of(*publisher_, topic_ + "@" + id);
+        EXPECT_TRUE(found) << id;
+        return found.value_or(SubscriberInfo{});
+    }
+
+    // After a call the hook interrupted while it waited for 'b': 'a' got the frame, 'b' did not
+    // and is still active, nothing was dropped or counted as published.
+    void expect_only_a_got_it() const {
+        EXPECT_EQ(publisher_->frames_published(), published_);
+        EXPECT_EQ(info("a").frames_delivered, delivered_a_ + 1);
+        EXPECT_EQ(info("b").frames_delivered, delivered_b_);
+        EXPECT_EQ(info("b").state, SubscriberState::active);
+        EXPECT_EQ(info("b").frames_dropped, 0u);
+    }
+
+    TopicScope topics_;
+    Hook hook_;
+    std::string topic_;
+    std::optional<Publisher> publisher_;  // destroyed before the hook it calls
+    std::optional<Subscriber> roomy_;
+    std::optional<Subscriber> full_;
+    std::uint64_t published_ = 0;
+    std::uint64_t delivered_a_ = 0;
+    std::uint64_t delivered_b_ = 0;
+};
+
+TEST_F(TopicWaitHook, CalledInSlicesAndItsExceptionEndsThePublish) {
+    ASSERT_NO_FATAL_FAILURE(start_two("hook"));
     // The first call comes before any wait, then one per slice: four calls mean three slices
     // waited, and the exception of the fourth ends the publish long before the write timeout
     // (had the timeout come first, 'b' would be dropped).
-    hook.throw_at = 4;
-    EXPECT_THROW(publisher.publish(make_frame(99, 1000)), Stop);
-    EXPECT_EQ(hook.calls.load(), 4);
-    EXPECT_EQ(publisher.frames_published(), published);
-    EXPECT_EQ(info_of(publisher, topic + "@a")->frames_delivered, delivered_a + 1);  // served before 'b'
-    EXPECT_EQ(info_of(publisher, topic + "@b")->state, SubscriberState::active);
-    EXPECT_EQ(info_of(publisher, topic + "@b")->frames_dropped, 0u);
+    hook_.throw_at = 4;
+    EXPECT_THROW(publisher_->publish(make_frame(99, 1000)), Stop);
+    EXPECT_EQ(hook_.calls.load(), 4);
+    expect_only_a_got_it();
 
     // The ring of 'b' drains: the publisher carries on, to both.
-    hook.throw_at = 0;
-    drain(full);
-    EXPECT_EQ(publisher.publish(make_frame(100, 1000)), 2u);
-    PublishLoan loan = publisher.acquire_frame(1000);
+    hook_.throw_at = 0;
+    drain(*full_);
+    EXPECT_EQ(publisher_->publish(make_frame(100, 1000)), 2u);
+    PublishLoan loan = publisher_->acquire_frame(1000);
     std::fill(loan.data().begin(), loan.data().end(), std::byte{7});
     EXPECT_EQ(loan.commit(), 2u);
 }
 
-TEST(TopicWaitHook, ACommitThatWaitsCanBeInterruptedAndTheLoanIsOver) {
-    TopicScope topics;
-    const std::string topic = topics.make("hook_commit");
-    Hook hook;
-    Publisher publisher(topic, hook.options());
-    Subscriber roomy(topic, ring(1 << 20), "a");
-    ASSERT_TRUE(publisher.wait_for_subscribers(1, 2s));
-    Subscriber full(topic, ring(4096), "b");
-    ASSERT_TRUE(publisher.wait_for_subscribers(2, 2s));
-    fill(publisher, hook);
-    const std::uint64_t published = publisher.frames_published();
-    const auto delivered_a = info_of(publisher, topic + "@a")->frames_delivered;
-    const auto delivered_b = info_of(publisher, topic + "@b")->frames_delivered;
-    hook.throw_at = 2;
-    PublishLoan loan = publisher.acquire_frame(1000);  // in the ring of 'a', which has room
-    EXPECT_EQ(hook.calls.load(), 0);
+TEST_F(TopicWaitHook, ACommitThatWaitsCanBeInterruptedAndTheLoanIsOver) {
+    ASSERT_NO_FATAL_FAILURE(start_two("hook_commit"));
+    hook_.throw_at = 2;
+    PublishLoan loan = publisher_->acquire_frame(1000);  // in the ring of 'a', which has room
+    EXPECT_EQ(hook_.calls.load(), 0);
     EXPECT_THROW(loan.commit(), Stop);  // the copy into 'b' waits
-    EXPECT_EQ(hook.calls.load(), 2);
+    EXPECT_EQ(hook_.calls.load(), 2);
     EXPECT_FALSE(loan.valid());
-    EXPECT_EQ(publisher.frames_published(), published);
-    EXPECT_EQ(info_of(publisher, topic + "@a")->frames_delivered, delivered_a + 1);  // committed there
-    EXPECT_EQ(info_of(publisher, topic + "@b")->frames_delivered, delivered_b);
-    EXPECT_EQ(info_of(publisher, topic + "@b")->state, SubscriberState::active);
+    expect_only_a_got_it();  // committed in the ring of 'a'
     EXPECT_THROW(loan.commit(), UsageException);
-    hook.throw_at = 0;
-    drain(full);
-    EXPECT_EQ(publisher.publish(make_frame(7, 500)), 2u);
+    hook_.throw_at = 0;
+    drain(*full_);
+    EXPECT_EQ(publisher_->publish(make_frame(7, 500)), 2u);
 }
 
-TEST(TopicWaitHook, ALoanThatWaitsCanBeInterruptedAndNoneIsPending) {
-    TopicScope topics;
-    const std::string topic = topics.make("hook_loan");
-    Hook hook;
-    Publisher publisher(topic, hook.options());
-    Subscriber full(topic, ring(4096), "b");
-    ASSERT_TRUE(publisher.wait_for_subscribers(1, 2s));
-    fill(publisher, hook);
-    hook.throw_at = 3;
-    EXPECT_THROW((void)publisher.acquire_frame(1000), Stop);
-    EXPECT_EQ(hook.calls.load(), 3);
-    hook.throw_at = 0;
-    drain(full);
-    EXPECT_EQ(publisher.publish(make_frame(8, 1000)), 1u);  // no loan is pending
-    PublishLoan loan = publisher.acquire_frame(1000);
+TEST_F(TopicWaitHook, ALoanThatWaitsCanBeInterruptedAndNoneIsPending) {
+    ASSERT_NO_FATAL_FAILURE(start_one("hook_loan"));
+    hook_.throw_at = 3;
+    EXPECT_THROW((void)publisher_->acquire_frame(1000), Stop);
+    EXPECT_EQ(hook_.calls.load(), 3);
+    hook_.throw_at = 0;
+    drain(*full_);
+    EXPECT_EQ(publisher_->publish(make_frame(8, 1000)), 1u);  // no loan is pending
+    PublishLoan loan = publisher_->acquire_frame(1000);
     EXPECT_TRUE(loan.valid());
     loan.abandon();
 }
 
-TEST(TopicWaitHook, WithoutAnExceptionTheWriteTimeoutStillDropsTheSubscriber) {
-    TopicScope topics;
-    const std::string topic = topics.make("hook_timeout");
-    Hook hook;
-    Publisher publisher(topic, hook.options(300ms));
-    Subscriber full(topic, ring(4096), "b");
-    ASSERT_TRUE(publisher.wait_for_subscribers(1, 2s));
-    fill(publisher, hook);
-    EXPECT_EQ(publisher.publish(make_frame(1, 1000)), 0u);
-    EXPECT_GE(hook.calls.load(), 1);  // called before waiting (how often after: a matter of time)
-    const auto b = info_of(publisher, topic + "@b");
-    ASSERT_TRUE(b);
-    EXPECT_EQ(b->state, SubscriberState::dropped);
-    EXPECT_NE(b->reason.find("300 ms"), std::string::npos) << b->reason;
+TEST_F(TopicWaitHook, WithoutAnExceptionTheWriteTimeoutStillDropsTheSubscriber) {
+    ASSERT_NO_FATAL_FAILURE(start_one("hook_timeout", 300ms));
+    EXPECT_EQ(publisher_->publish(make_frame(1, 1000)), 0u);
+    EXPECT_GE(hook_.calls.load(), 1);  // called before waiting (how often after: a matter of time)
+    EXPECT_EQ(info("b").state, SubscriberState::dropped);
+    EXPECT_NE(info("b").reason.find("300 ms"), std::string::npos) << info("b").reason;
 }
 
 }  // namespace
