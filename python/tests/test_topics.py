@@ -7,6 +7,7 @@ import gc
 import os
 import random
 import signal
+import sys
 import threading
 import weakref
 
@@ -446,6 +447,23 @@ def test_a_subscriber_that_leaves_is_gone_and_taken_back_when_it_returns(topic):
             assert publisher.publish(b"back") == 1
             with again.read_frame(timeout=10.0) as frame:
                 assert bytes(frame) == b"back"
+
+
+def test_a_failing_callback_is_reported_and_the_publisher_goes_on(topic, monkeypatch):
+    t = topic()
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+
+    def callback(info):
+        raise RuntimeError(f"callback failed for {info.id}")
+
+    with zb.Publisher(t, on_subscriber_change=callback) as publisher, zb.Subscriber(t, RING, "s") as s:
+        assert publisher.wait_for_subscribers(1, timeout=10.0)
+        wait_until(lambda: reported)
+        assert "callback failed for s" in str(reported[0].exc_value)
+        assert publisher.publish(b"still served") == 1
+        with s.read_frame(timeout=10.0) as frame:
+            assert bytes(frame) == b"still served"
 
 
 def test_a_publisher_whose_callback_refers_to_it_is_collected(topic):
