@@ -91,6 +91,14 @@ struct PublisherOptions {
     WaitStrategy wait{};
     bool prefault = true;
     PeerMode peer_mode = PeerMode::automatic;
+    // Called on the publishing thread before publish, acquire_frame or a loan's commit waits for
+    // a full subscriber (block policy), and again about every 50 ms while it waits. An exception
+    // it throws ends that call and propagates out of it: the subscribers served before keep the
+    // frame, the one waited for and those after it do not get it (not counted as dropped), the
+    // frame is not counted in frames_published, and acquire_frame makes no loan. For bindings
+    // whose waits must stay interruptible (Python checks for Ctrl-C here). Empty: one wait of up
+    // to write_timeout per full subscriber.
+    std::function<void()> on_wait;
     // Called whenever a subscriber changes state (attached, dropped, gone, incompatible, busy,
     // invalid; not at close), on the publisher's discovery thread and never under a lock of the publisher:
     // it may call subscribers() and subscriber_count(), not publish or close. Exceptions it

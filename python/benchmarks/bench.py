@@ -16,6 +16,10 @@ Every figure is measured between two processes, at the reader:
 * 3.1 MB relay round trip: process A writes a 3,110,400 B frame (stamped) to buffer X, process B
   reads it and writes it to buffer Y (write_frame(frame): one copy), A reads it back and checks
   the stamp. p50 / p99 of the round trip after 8 warm-up trips.
+* Topics, one subscriber, beside a plain Writer: the 64 B and the 3,110,400 B zero-copy streams
+  above, with zerobuffer-native only, once as Writer -> Reader and once as Publisher ->
+  Subscriber (publish(64 bytes); acquire_frame() + fill + commit()), in --pairs pairs run back to
+  back in alternating order; the ratio is the median of the per-pair ratios (Publisher / Writer).
 """
 
 import argparse
@@ -64,30 +68,52 @@ def cleanup():
                 pass
 
 
+def open_reader(zb, kind, name, ring):
+    """The measuring side: a Reader on NAME, or a Subscriber of topic NAME (buffer NAME@bench)."""
+    if kind == "topic":
+        _NAMES.append(f"{name}@bench")
+        return zb.Subscriber(name, zb.BufferConfig(1024, ring), "bench")
+    return zb.Reader(name, zb.BufferConfig(1024, ring))
+
+
+def open_writer(zb, kind, name):
+    """The writing side: a Writer on NAME, or a Publisher of topic NAME once its subscriber is there."""
+    if kind == "topic":
+        p = zb.Publisher(name)
+        assert p.wait_for_subscribers(1, timeout=30.0)
+        return p
+    return zb.Writer(name)
+
+
 def child(*args):
     return subprocess.Popen([sys.executable, __file__, "--role", *map(str, args)], stdout=subprocess.PIPE)
 
 
 # ---- roles run in child processes ------------------------------------------------------------
-def role_writer64(impl, name, count):
+def role_writer64(impl, name, count, kind="stream"):
     zb = load(impl)
-    w = zb.Writer(name)
+    w = open_writer(zb, kind, name)
     payload = b"x" * 64
-    write = w.write_frame
+    write = w.publish if kind == "topic" else w.write_frame
     for _ in range(count):
         write(payload)
     w.close()
 
 
-def role_writer3m(impl, name, count):
+def role_writer3m(impl, name, count, kind="stream"):
     zb = load(impl)
-    w = zb.Writer(name)
+    w = open_writer(zb, kind, name)
     pattern = memoryview(bytes(i % 256 for i in range(FRAME_3M + 256)))
     for k in range(count):
-        buf = w.get_frame_buffer(FRAME_3M)
-        buf[:] = pattern[k % 256:k % 256 + FRAME_3M]
-        buf.release()
-        w.commit_frame()
+        if kind == "topic":
+            loan = w.acquire_frame(FRAME_3M)
+            loan.data[:] = pattern[k % 256:k % 256 + FRAME_3M]
+            loan.commit()  # revokes loan.data
+        else:
+            buf = w.get_frame_buffer(FRAME_3M)
+            buf[:] = pattern[k % 256:k % 256 + FRAME_3M]
+            buf.release()
+            w.commit_frame()
     w.close()
 
 
@@ -111,11 +137,11 @@ def role_relay(impl, x, y, trips):
 
 
 # ---- measurements (the parent is the reader) ------------------------------------------------
-def stream64(impl, count):
+def stream64(impl, count, kind="stream"):
     zb = load(impl)
     name = unique("s64")
-    reader = zb.Reader(name, zb.BufferConfig(1024, RING_64))
-    writer = child("writer64", impl, name, count)
+    reader = open_reader(zb, kind, name, RING_64)
+    writer = child("writer64", impl, name, count, kind)
     frame = reader.read_frame(timeout=30.0)
     frame.dispose()
     t0 = time.perf_counter()
@@ -128,11 +154,11 @@ def stream64(impl, count):
     return (count - 1) / dt
 
 
-def stream3m(impl, count):
+def stream3m(impl, count, kind="stream"):
     zb = load(impl)
     name = unique("s3m")
-    reader = zb.Reader(name, zb.BufferConfig(1024, RING_3M))
-    writer = child("writer3m", impl, name, count)
+    reader = open_reader(zb, kind, name, RING_3M)
+    writer = child("writer3m", impl, name, count, kind)
     frame = reader.read_frame(timeout=30.0)
     frame.dispose()
     t0 = time.perf_counter()
@@ -196,6 +222,7 @@ def main():
     p.add_argument("--interop", default=os.environ.get("ZEROBUFFER_INTEROP",
                                                      str(REPO / "build" / "tools" / "zerobuffer-interop")))
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--pairs", type=int, default=5, help="Writer / Publisher pairs for the topic rows (default 5)")
     args = p.parse_args()
     q = 10 if args.quick else 1
     from importlib.metadata import version
@@ -213,6 +240,19 @@ def main():
     return 0
 
 
+def paired(measure_one, pairs):
+    """measure_one(kind) for kind "stream" and "topic", `pairs` times back to back in alternating
+    order: (median Writer figure, median Publisher figure, median of the per-pair ratios)."""
+    writer, topic, ratios = [], [], []
+    for i in range(pairs):
+        order = ("stream", "topic") if i % 2 == 0 else ("topic", "stream")
+        got = {kind: measure_one(kind) for kind in order}
+        writer.append(got["stream"])
+        topic.append(got["topic"])
+        ratios.append(got["topic"] / got["stream"])
+    return statistics.median(writer), statistics.median(topic), statistics.median(ratios)
+
+
 def measure(args, q):
     fig = {}
     fig["s64_native"] = stream64("native", 400_000 // q)
@@ -222,6 +262,8 @@ def measure(args, q):
     fig["s3m_ipc"] = stream3m("ipc", 100 // q)
     fig["relay_native"] = relay("native", 200 // q)
     fig["relay_ipc"] = relay("ipc", 100 // q)
+    fig["topic64"] = paired(lambda kind: stream64("native", 400_000 // q, kind), args.pairs)
+    fig["topic3m"] = paired(lambda kind: stream3m("native", 300 // q, kind), args.pairs)
     return fig
 
 
@@ -238,6 +280,10 @@ def report(fig, load_before, load_after, started, json_path):
          fig["relay_native"][0] <= 0.5 * fig["relay_ipc"][0]),
         ("3.1 MB relay round trip p99 (ms)", f"{fig['relay_native'][1]:.3f}", f"{fig['relay_ipc'][1]:.3f}", "",
          f"{fig['relay_native'][1] / fig['relay_ipc'][1]:.2f}x ipc", "", None),
+        ("topic, 1 subscriber: 64 B frames/s (M)", f"{fig['topic64'][1] / 1e6:.3f}", "", "",
+         f"{fig['topic64'][2]:.2f}x Writer ({fig['topic64'][0] / 1e6:.3f})", "", None),
+        ("topic, 1 subscriber: 3,110,400 B zero-copy (MiB/s)", f"{fig['topic3m'][1]:.0f}", "", "",
+         f"{fig['topic3m'][2]:.2f}x Writer ({fig['topic3m'][0]:.0f})", "", None),
     ]
     print()
     print("| figure | zerobuffer-native | zerobuffer-ipc | C++ programs | ratio | goal | met |")

@@ -25,6 +25,7 @@ void bind_writer(nb::module_& m);
 void bind_handler_writer(nb::module_& m);
 void bind_duplex_client(nb::module_& m);
 void bind_duplex_server(nb::module_& m);
+void bind_topics(nb::module_& m);
 
 // A timeout given in seconds (int or float), as the peers take it. nullopt for None (wait for
 // ever). Negative values are passed on as negative milliseconds, so that the C++ library

@@ -34,9 +34,7 @@ NB_MODULE(_native, m) {
     zbpy::bind_handler_writer(m);
     zbpy::bind_duplex_client(m);
     zbpy::bind_duplex_server(m);
-    // Topics (Publisher / Subscriber): the C++ API is being built on another branch. Its
-    // bindings go here, as zbpy::bind_topics(m) in src/topics.cpp, once it has landed; the Python
-    // side is zerobuffer_native/topics.py.
+    zbpy::bind_topics(m);
     m.def("_blocked_threads", [] { return zbpy::g_blocked.load(); });
     m.def("_wait_unblocked", &wait_unblocked, nb::arg("timeout"));
     m.attr("LIBRARY_VERSION") = nb::make_tuple(ZEROBUFFER_VERSION_MAJOR, ZEROBUFFER_VERSION_MINOR, ZEROBUFFER_VERSION_PATCH);

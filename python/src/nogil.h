@@ -9,17 +9,19 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <exception>
+#include <cstddef>
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <type_traits>
+#include <utility>
 
 namespace zbpy {
 
 namespace nb = nanobind;
 using Clock = std::chrono::steady_clock;
 inline constexpr std::chrono::milliseconds kSlice{50};
+// Frames up to this size are copied without giving up the GIL when they fit at once.
+inline constexpr std::size_t kInlineCopy = 64 * 1024;
 
 // Threads inside a GIL-free section; the shutdown hook waits for them (module.cpp).
 inline std::atomic<int> g_blocked{0};
@@ -32,31 +34,39 @@ inline bool interpreter_finalizing() noexcept {
 #endif
 }
 
-// Runs f() without the GIL. Exceptions of f come out with the GIL held again. A daemon thread
-// still blocked here when the interpreter finalises parks for good instead of taking the GIL
+// The GIL given up by this thread between release() and restore() (or the destructor). A daemon
+// thread that comes back while the interpreter finalises parks for good instead of taking the GIL
 // (which would end the thread with a forced unwind through C++ frames).
+class GilRelease {
+public:
+    GilRelease() = default;
+    GilRelease(const GilRelease&) = delete;
+    GilRelease& operator=(const GilRelease&) = delete;
+    ~GilRelease() { restore(); }
+
+    bool released() const noexcept { return state_ != nullptr; }
+    void release() noexcept {
+        if (state_ != nullptr) return;
+        g_blocked.fetch_add(1, std::memory_order_relaxed);
+        state_ = PyEval_SaveThread();
+    }
+    void restore() noexcept {
+        if (state_ == nullptr) return;
+        g_blocked.fetch_sub(1, std::memory_order_relaxed);
+        while (interpreter_finalizing()) std::this_thread::sleep_for(std::chrono::hours(1));
+        PyEval_RestoreThread(std::exchange(state_, nullptr));
+    }
+
+private:
+    PyThreadState* state_ = nullptr;
+};
+
+// Runs f() without the GIL. Exceptions of f come out with the GIL held again.
 template <class F>
 auto without_gil(F&& f) -> decltype(f()) {
-    using R = decltype(f());
-    g_blocked.fetch_add(1, std::memory_order_relaxed);
-    PyThreadState* state = PyEval_SaveThread();
-    std::exception_ptr error;
-    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
-    try {
-        if constexpr (std::is_void_v<R>) {
-            f();
-            result.emplace(0);
-        } else {
-            result.emplace(f());
-        }
-    } catch (...) {
-        error = std::current_exception();
-    }
-    g_blocked.fetch_sub(1, std::memory_order_relaxed);
-    while (interpreter_finalizing()) std::this_thread::sleep_for(std::chrono::hours(1));
-    PyEval_RestoreThread(state);
-    if (error) std::rethrow_exception(error);
-    if constexpr (!std::is_void_v<R>) return std::move(*result);
+    GilRelease gil;
+    gil.release();
+    return f();
 }
 
 // Raises the pending signal's exception (KeyboardInterrupt) if a handler failed. Needs the GIL.

@@ -19,9 +19,6 @@ namespace {
 using namespace nb::literals;
 using std::chrono::milliseconds;
 
-// Frames up to this size are copied without giving up the GIL when there is room at once.
-constexpr std::size_t kInlineCopy = 64 * 1024;
-
 struct WriterCore {
     WriterCore(std::string name, const zerobuffer::WriterOptions& options) : writer(std::move(name), options) {}
     zerobuffer::Writer writer;

@@ -28,12 +28,11 @@ def leftovers():
     return sorted(found)
 
 
-@pytest.fixture
-def name(request):
-    """A factory of unique buffer names; everything they can leave is removed afterwards."""
+def _unique_names(default_tag, objects):
+    """A fixture body: a factory of unique names, then the removal of objects(name) for each."""
     made = []
 
-    def make(tag="b"):
+    def make(tag=default_tag):
         _serial[0] += 1
         n = f"{SESSION_TAG}_{os.getpid()}_{_serial[0]}_{tag}"
         made.append(n)
@@ -43,12 +42,34 @@ def name(request):
     import gc
     gc.collect()
     for n in made:
-        for suffix in ("", "_request", "_response"):
-            for p in objects_of(n + suffix):
-                try:
-                    p.unlink()
-                except FileNotFoundError:
-                    pass
+        for p in objects(n):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+
+
+@pytest.fixture
+def name():
+    """A factory of unique buffer names; everything they can leave is removed afterwards."""
+    yield from _unique_names("b", lambda n: [p for s in ("", "_request", "_response") for p in objects_of(n + s)])
+
+
+def topic_objects(topic):
+    """Every object of the subscriber buffers TOPIC@* that exists now."""
+    prefixes = tuple(f"{pre}{topic}@" for pre in ("", "sem.sem-w-", "sem.sem-r-"))
+    found = []
+    for d in (SHM, LOCKS):
+        if d.is_dir():
+            found += [d / e for e in os.listdir(d) if e.startswith(prefixes)]
+    return sorted(found)
+
+
+@pytest.fixture
+def topic():
+    """A factory of unique topic names; every object of their subscriber buffers is removed
+    afterwards (request it before `spawn`, so that helper processes are gone by then)."""
+    yield from _unique_names("t", topic_objects)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ A drop-in for the pure-Python zerobuffer-ipc package: the same modules (zerobuff
 
 is the only change. What differs (read-only and revocable frame views, numpy zero-copy, GIL
 released while waiting, peer death seen within 50 ms, no leaked semaphores, a reconnecting
-duplex client, the library's exception messages) is described in docs/python.md.
+duplex client, the library's exception messages) is described in docs/python.md, which also
+covers topics (Publisher / Subscriber), an addition of this package.
 """
 
 from . import _native
@@ -57,7 +58,15 @@ from .duplex import (  # noqa: E402
     ProcessingMode,
 )
 
-# Topics (Publisher / Subscriber) will be exported here once the C++ API has landed: see topics.py.
+from . import topics  # noqa: E402
+from .topics import (  # noqa: E402
+    Publisher,
+    PublishLoan,
+    Subscriber,
+    SlowSubscriberPolicy,
+    SubscriberState,
+    SubscriberInfo,
+)
 
 __version__ = "1.0.0"
 LIBRARY_VERSION = ".".join(map(str, _native.LIBRARY_VERSION))
@@ -103,4 +112,10 @@ __all__ = [
     "DuplexResponse",
     "ProcessingMode",
     "ResponseWriter",
+    "Publisher",
+    "PublishLoan",
+    "Subscriber",
+    "SlowSubscriberPolicy",
+    "SubscriberState",
+    "SubscriberInfo",
 ]

@@ -78,11 +78,43 @@ void Publisher::Impl::on_failure(std::size_t i, std::size_t size) {
     // Anything else (std::bad_alloc) propagates: a failure of this process, not of the subscriber.
 }
 
+template <class Attempt>
+void Publisher::Impl::wait_in_slices(const Link& link, std::size_t size, Attempt&& attempt) {
+    using std::chrono::milliseconds;
+    if (attempt(milliseconds{0})) return;
+    const auto deadline = std::chrono::steady_clock::now() + options_.write_timeout;
+    for (;;) {
+        const auto left = std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            throw BufferFullException(fmt::format("subscriber buffer '{}' had no room for a frame of {} bytes within {} ms",
+                                                  link.name, size, options_.write_timeout.count()));
+        }
+        try {
+            options_.on_wait();
+        } catch (...) {
+            throw detail::WaitInterrupted{std::current_exception()};
+        }
+        if (attempt(std::min(left, kWaitSlice))) return;
+    }
+}
+
+void Publisher::Impl::interrupted(const detail::WaitInterrupted& wait) {
+    if (!failed_.empty()) retire_failed();
+    std::rethrow_exception(wait.error);
+}
+
 inline bool Publisher::Impl::deliver(std::size_t i, const void* data, std::size_t size) {
     Link& link = *active_[i];
     try {
         if (block_) {
-            link.writer.write_frame(data, size);
+            if (!hooked_) [[likely]] {
+                link.writer.write_frame(data, size);
+            } else {
+                const std::span<const std::byte> bytes{static_cast<const std::byte*>(data), size};
+                wait_in_slices(link, size, [&](std::chrono::milliseconds t) {
+                    return link.writer.try_write_frame(bytes, t).has_value();
+                });
+            }
         } else if (!link.writer.try_write_frame({static_cast<const std::byte*>(data), size}, std::chrono::milliseconds(0))) {
             Link::count(link.dropped);
             return false;
@@ -98,7 +130,11 @@ inline std::size_t Publisher::Impl::publish(const void* data, std::size_t size) 
     prepare(data, size);
     std::size_t got = 0;
     const std::size_t n = active_.size();
-    for (std::size_t i = 0; i < n; ++i) got += deliver(i, data, size) ? 1 : 0;
+    try {
+        for (std::size_t i = 0; i < n; ++i) got += deliver(i, data, size) ? 1 : 0;
+    } catch (const detail::WaitInterrupted& wait) {
+        interrupted(wait);
+    }
     if (!failed_.empty()) [[unlikely]] retire_failed();
     count_published();
     return got;
@@ -111,9 +147,16 @@ inline bool Publisher::Impl::reserve(std::size_t i, std::size_t size) {
     try {
         // The reservation there is invalid (committed or abandoned): its destructor would do
         // nothing, so its storage is simply reused.
-        reservation_ = block_ ? ::new (reservation_storage_) FrameReservation(writer.acquire_frame(size))
-                              : ::new (reservation_storage_)
-                                    FrameReservation(writer.try_acquire_frame(size, std::chrono::milliseconds(0)));
+        if (block_ && hooked_) [[unlikely]] {
+            wait_in_slices(*active_[i], size, [&](std::chrono::milliseconds t) {
+                reservation_ = ::new (reservation_storage_) FrameReservation(writer.try_acquire_frame(size, t));
+                return reservation_->valid();
+            });
+        } else {
+            reservation_ = block_ ? ::new (reservation_storage_) FrameReservation(writer.acquire_frame(size))
+                                  : ::new (reservation_storage_)
+                                        FrameReservation(writer.try_acquire_frame(size, std::chrono::milliseconds(0)));
+        }
     } catch (...) {
         reservation_ = ::new (reservation_storage_) FrameReservation();  // the throw ended the old one's life
         on_failure(i, size);
@@ -143,11 +186,15 @@ inline PublishLoan Publisher::Impl::acquire(std::size_t size) {
     static const std::byte kAny{};
     prepare(&kAny, size);
     PublishLoan loan;
-    if (!active_.empty() && reserve(0, size)) [[likely]] {  // the first subscriber has room
-        loan_primary_ = 0;
-        loan.data_ = reservation_->data();
-    } else {
-        acquire_elsewhere(loan, active_.empty() ? 0 : 1, size);
+    try {
+        if (!active_.empty() && reserve(0, size)) [[likely]] {  // the first subscriber has room
+            loan_primary_ = 0;
+            loan.data_ = reservation_->data();
+        } else {
+            acquire_elsewhere(loan, active_.empty() ? 0 : 1, size);
+        }
+    } catch (const detail::WaitInterrupted& wait) {
+        interrupted(wait);
     }
     loan.owner_ = this;
     loan_ = &loan;  // follows the loan through its moves
@@ -172,7 +219,11 @@ std::size_t Publisher::Impl::commit_all(PublishLoan& loan) {
         // The others copy from the primary's ring: only this thread writes there, and its
         // Writer stays mapped until the link is retired below.
         const std::span<const std::byte> bytes = loan.data_;
-        for (std::size_t i = primary + 1; i < n; ++i) got += deliver(i, bytes.data(), bytes.size()) ? 1 : 0;
+        try {
+            for (std::size_t i = primary + 1; i < n; ++i) got += deliver(i, bytes.data(), bytes.size()) ? 1 : 0;
+        } catch (const detail::WaitInterrupted& wait) {
+            interrupted(wait);
+        }
     }
     if (!failed_.empty()) retire_failed();
     return got;

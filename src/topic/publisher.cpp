@@ -43,6 +43,7 @@ WriterOptions writer_options(const PublisherOptions& o) {
 
 Publisher::Impl::Impl(std::string topic, PublisherOptions options)
     : block_(options.policy == SlowSubscriberPolicy::block),
+      hooked_(static_cast<bool>(options.on_wait)),
       reservation_(::new (reservation_storage_) FrameReservation()),
       topic_(std::move(topic)),
       options_(std::move(options)),

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <new>
 #include <optional>
@@ -17,6 +19,13 @@
 #include "zerobuffer/topic.h"
 
 namespace zerobuffer {
+
+namespace detail {
+// Carries what PublisherOptions::on_wait threw past the handling of subscribers' failures.
+struct WaitInterrupted {
+    std::exception_ptr error;
+};
+}  // namespace detail
 
 class ZEROBUFFER_NO_EXPORT Publisher::Impl {
 public:
@@ -50,6 +59,7 @@ public:
 
 private:
     const bool block_;
+    const bool hooked_;                                   // options_.on_wait is set: waits in slices
     bool frozen_ = false;                                 // a frame was published: metadata is final
     PublishLoan* loan_ = nullptr;                         // the pending loan, following its moves
     std::size_t loan_primary_ = 0;                        // its subscriber in active_ (size(): none)
@@ -76,6 +86,13 @@ private:
     }
     [[noreturn]] void reject(const void* data, std::size_t size) const;
     void freeze();
+    // Runs attempt(timeout) (true: done) until it succeeds, calling on_wait before each wait of
+    // at most kWaitSlice; BufferFullException after the write timeout. Block policy with a hook.
+    template <class Attempt>
+    void wait_in_slices(const detail::Link& link, std::size_t size, Attempt&& attempt);
+    // After on_wait threw: lets go of the subscribers that failed meanwhile, rethrows its exception.
+    [[noreturn]] void interrupted(const detail::WaitInterrupted& wait);
+    static constexpr std::chrono::milliseconds kWaitSlice{50};
     // One copy into active_[i]'s ring under the policy; true if it got the frame. A subscriber
     // that fails is noted in leaving_ (retired by retire_failed, after the loop).
     bool deliver(std::size_t i, const void* data, std::size_t size);
