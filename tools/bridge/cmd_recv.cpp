@@ -1,0 +1,45 @@
+// zerobuffer-bridge recv: receive and write into a local buffer (as its writer; the local
+// consumer creates it).
+#include "commands.h"
+#include "link_args.h"
+#include "live_figures.h"
+
+namespace zbbridge {
+namespace {
+zerobuffer::bridge::Receiver* g_receiver = nullptr;
+void stop_receiver() {
+    if (g_receiver != nullptr) g_receiver->request_stop();
+}
+}  // namespace
+
+int cmd_recv(int argc, char** argv) {
+    zbtool::ArgParser parser("zerobuffer-bridge", "recv",
+                             "Writes every frame that arrives into local buffer NAME as its writer. The local consumer "
+                             "creates NAME; the bridge waits for it, and again after it leaves.");
+    parser.option("", "to", "buffer:NAME", "the local buffer to write into")
+        .option("", "max-frame", "SIZE", "largest message accepted from the network (K/M/G)", "64M");
+    declare_link_options(parser, Side::recv);
+    parser.epilog("exit codes: 0 stopped (SIGINT/SIGTERM), 1 error, 2 bad usage; 128+N: the worker was killed by signal N");
+    if (!parser.parse_or_print_help(argc, argv, 2)) return kExitOk;
+    if (!parser.has("to")) throw zbtool::UsageError("--to buffer:NAME is required");
+    const std::string name = local_buffer(parser.get("to"), "--to");
+    zerobuffer::bridge::ReceiverOptions options;
+    options.link = link_options(parser, Side::recv);
+    options.max_message_size = parser.get_size("max-frame");
+    const FiguresFormat format = parser.has("quiet") ? FiguresFormat::none
+                                 : parser.has("json") ? FiguresFormat::json : FiguresFormat::text;
+    // The receiver creates nothing local: nothing to reclaim after a kill.
+    return run_supervised("recv", "", [&] {
+        zerobuffer::bridge::Receiver receiver(name, options);
+        g_receiver = &receiver;
+        set_stop_handler(&stop_receiver);
+        LiveFigures figures([&] { return receiver.stats(); }, "recv " + name, format);
+        receiver.run();
+        set_stop_handler(nullptr);
+        figures.stop();
+        g_receiver = nullptr;
+        return kExitOk;
+    });
+}
+
+}  // namespace zbbridge

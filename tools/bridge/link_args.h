@@ -1,0 +1,26 @@
+// Command-line options shared by `send` and `recv`: endpoints, policy, high-water marks,
+// heartbeats, CURVE keys, and the figures' format.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "arg_parser.h"
+#include "zerobuffer/bridge.h"
+
+namespace zbbridge {
+
+enum class Side { send, recv };
+
+// Declares the shared options on `parser`.
+void declare_link_options(zbtool::ArgParser& parser, Side side);
+// Fills LinkOptions from the parsed command line. Throws zbtool::UsageError (bad values) and
+// what parse_endpoint / read_curve_key_file throw.
+zerobuffer::bridge::LinkOptions link_options(const zbtool::ArgParser& parser, Side side);
+// "buffer:NAME" -> NAME. Throws UsageError naming the option and the text (topic:T is not
+// available in this build).
+std::string local_buffer(const std::string& text, const std::string& option);
+// Splits "a,b,c".
+std::vector<std::string> split_list(const std::string& text);
+
+}  // namespace zbbridge
