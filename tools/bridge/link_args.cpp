@@ -86,7 +86,7 @@ bridge::LinkOptions link_options(const zbtool::ArgParser& parser, Side side) {
             }
         }
         link.curve = std::move(curve);
-    } else if (parser.has("curve-server-key") || parser.has("curve-allow")) {
+    } else if (parser.has(side == Side::send ? "curve-server-key" : "curve-allow")) {
         throw zbtool::UsageError("CURVE options need --curve-key FILE");
     }
     return link;
