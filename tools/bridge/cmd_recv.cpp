@@ -21,6 +21,7 @@ int cmd_recv(int argc, char** argv) {
     declare_link_options(parser, Side::recv);
     parser.epilog("exit codes: 0 stopped (SIGINT/SIGTERM), 1 error, 2 bad usage; 128+N: the worker was killed by signal N");
     if (!parser.parse_or_print_help(argc, argv, 2)) return kExitOk;
+    set_default_log_level(parser);
     if (!parser.has("to")) throw zbtool::UsageError("--to buffer:NAME is required");
     const std::string name = local_buffer(parser.get("to"), "--to");
     zerobuffer::bridge::ReceiverOptions options;

@@ -22,6 +22,7 @@ int cmd_send(int argc, char** argv) {
     declare_link_options(parser, Side::send);
     parser.epilog("exit codes: 0 stopped (SIGINT/SIGTERM), 1 error, 2 bad usage; 128+N: the worker was killed by signal N");
     if (!parser.parse_or_print_help(argc, argv, 2)) return kExitOk;
+    set_default_log_level(parser);
     if (!parser.has("from")) throw zbtool::UsageError("--from buffer:NAME is required");
     const std::string name = local_buffer(parser.get("from"), "--from");
     zerobuffer::bridge::SenderOptions options;

@@ -1,6 +1,9 @@
 #include "link_args.h"
 
 #include <chrono>
+#include <cstdlib>
+
+#include "zerobuffer/log.h"
 
 namespace zbbridge {
 
@@ -26,6 +29,11 @@ std::string local_buffer(const std::string& text, const std::string& option) {
         throw zbtool::UsageError(option + " '" + text + "': topics are not available in this build (use buffer:NAME)");
     }
     throw zbtool::UsageError(option + " '" + text + "': expected buffer:NAME");
+}
+
+void set_default_log_level(const zbtool::ArgParser& parser) {
+    if (std::getenv("ZEROBUFFER_LOG_LEVEL") != nullptr) return;
+    zerobuffer::set_log_level(parser.has("quiet") ? zerobuffer::LogLevel::error : zerobuffer::LogLevel::info);
 }
 
 void declare_link_options(zbtool::ArgParser& parser, Side side) {

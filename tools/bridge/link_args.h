@@ -20,6 +20,9 @@ zerobuffer::bridge::LinkOptions link_options(const zbtool::ArgParser& parser, Si
 // "buffer:NAME" -> NAME. Throws UsageError naming the option and the text (topic:T is not
 // available in this build).
 std::string local_buffer(const std::string& text, const std::string& option);
+// The program logs at info level (connections, gaps, rejected input, the local buffer's state) on
+// standard error, at error level with --quiet; ZEROBUFFER_LOG_LEVEL, when set, wins.
+void set_default_log_level(const zbtool::ArgParser& parser);
 // Splits "a,b,c".
 std::vector<std::string> split_list(const std::string& text);
 
