@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "zerobuffer/admin.h"
+#include "zerobuffer/exceptions.h"
 
 namespace zbbridge {
 namespace {
@@ -40,6 +41,12 @@ int run_worker(const std::string& command, const std::function<int()>& work) {
     install(&worker_signal);
     try {
         return work();
+    } catch (const zerobuffer::InvalidNameException& e) {
+        std::fprintf(stderr, "zerobuffer-bridge %s: %s\n", command.c_str(), e.what());
+        return kExitUsage;
+    } catch (const zerobuffer::InvalidArgumentException& e) {
+        std::fprintf(stderr, "zerobuffer-bridge %s: %s\n", command.c_str(), e.what());
+        return kExitUsage;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "zerobuffer-bridge %s: error: %s\n", command.c_str(), e.what());
         return kExitFailed;
