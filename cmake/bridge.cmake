@@ -91,3 +91,11 @@ if(ZEROBUFFER_INSTALL)
     DESTINATION ${ZEROBUFFER_CMAKE_DIR}
     COMPONENT bridge)
 endif()
+
+# Two network namespaces joined by a veth pair, for the bridge's tests and benchmark.
+if(ZEROBUFFER_BUILD_TESTS OR ZEROBUFFER_BUILD_BENCHMARKS)
+  add_library(zerobuffer_veth_pair STATIC tests/support/veth_pair.cpp)
+  target_include_directories(zerobuffer_veth_pair PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/tests/support)
+  target_compile_features(zerobuffer_veth_pair PUBLIC cxx_std_20)
+  target_link_libraries(zerobuffer_veth_pair PRIVATE zerobuffer_warnings)
+endif()

@@ -5,7 +5,10 @@
 #      paired ratios and the targets, writes bench-side-by-side.json and .png into the build
 #      directory (docs/benchmarks.md);
 #   2. the Google Benchmark programs bench_throughput (single-process ping),
-#      bench_duplex_roundtrip and bench_scenarios, with short measuring times.
+#      bench_duplex_roundtrip and bench_scenarios, with short measuring times;
+#   3. bridge_bench, when the ZeroMQ bridge is built: the bridge beside plain ZeroMQ PUSH/PULL
+#      over loopback and a veth pair (throughput ratios, latency p50/p99, sending CPU per frame;
+#      docs/bridge.md).
 #   BUILD_DIR        build directory (default: <repo>/build)
 #   BENCH_MIN_TIME   Google Benchmark min time per case in seconds (default 0.2)
 #   JOBS             parallel build jobs (default: nproc)
@@ -41,4 +44,10 @@ for name in "${google_benchmarks[@]}"; do
   echo "== $name"
   "$build_dir/benchmarks/$name" --benchmark_min_time="${BENCH_MIN_TIME:-0.2}" "${google_args[@]}" || status=$?
 done
+if cmake --build "$build_dir" --target bridge_bench -j "${JOBS:-$(nproc)}" >/dev/null 2>&1; then
+  echo "== bridge_bench"
+  "$build_dir/benchmarks/bridge_bench" || status=$?
+else
+  echo "== bridge_bench: not built (the ZeroMQ bridge needs libzmq3-dev)"
+fi
 exit $status

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include <sys/types.h>
 
 #include "test_support.h"
+#include "veth_pair.h"
 #include "zerobuffer/reader.h"
 
 namespace zbbridge_test {
@@ -38,10 +40,10 @@ public:
     Hosts(const Hosts&) = delete;
     Hosts& operator=(const Hosts&) = delete;
 
-    [[nodiscard]] bool namespaces() const noexcept { return namespaces_; }
+    [[nodiscard]] bool namespaces() const noexcept { return pair_ != nullptr; }
     [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
-    [[nodiscard]] std::string ns_a() const { return namespaces_ ? ns_a_ : std::string(); }
-    [[nodiscard]] std::string ns_b() const { return namespaces_ ? ns_b_ : std::string(); }
+    [[nodiscard]] std::string ns_a() const { return pair_ ? pair_->ns_a() : std::string(); }
+    [[nodiscard]] std::string ns_b() const { return pair_ ? pair_->ns_b() : std::string(); }
     [[nodiscard]] const std::string& address_b() const noexcept { return address_b_; }
     // A port free on host B.
     [[nodiscard]] int port() const noexcept { return port_; }
@@ -50,9 +52,9 @@ public:
     void set_link(bool up);
 
 private:
-    bool namespaces_ = false;
+    std::unique_ptr<zerobuffer::test::VethPair> pair_;
     std::string reason_;
-    std::string ns_a_, ns_b_, veth_a_, veth_b_, address_b_ = "127.0.0.1";
+    std::string address_b_ = "127.0.0.1";
     int port_ = 0;
 };
 

@@ -21,12 +21,6 @@
 namespace zbbridge_test {
 namespace {
 
-// Runs `ip ...` quietly; true on success.
-bool ip(const std::string& args) {
-    const std::string command = "ip " + args + " >/dev/null 2>&1";
-    return std::system(command.c_str()) == 0;
-}
-
 int free_local_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
@@ -59,49 +53,24 @@ std::vector<std::string> leftovers_of(const std::string& name) {
 
 Hosts::Hosts() {
     static std::atomic<int> counter{0};
-    const std::string tag = std::to_string(::getpid() % 100000) + "_" + std::to_string(counter.fetch_add(1));
-    ns_a_ = "zbbridge_" + tag + "_a";
-    ns_b_ = "zbbridge_" + tag + "_b";
-    const std::string short_tag = std::to_string((::getpid() * 7 + counter.load()) % 1000000);
-    veth_a_ = "zbb" + short_tag + "a";
-    veth_b_ = "zbb" + short_tag + "b";
-    const std::string subnet = "169.254." + std::to_string(1 + (::getpid() + counter.load()) % 250) + ".";
-    if (::geteuid() != 0) {
-        reason_ = "not root";
-    } else if (!ip("netns add " + ns_a_)) {
-        reason_ = "'ip netns add' failed (no iproute2, or no permission to make network namespaces)";
-    } else if (!ip("netns add " + ns_b_) ||
-               !ip("link add " + veth_a_ + " type veth peer name " + veth_b_) ||
-               !ip("link set " + veth_a_ + " netns " + ns_a_) || !ip("link set " + veth_b_ + " netns " + ns_b_) ||
-               !ip("-n " + ns_a_ + " addr add " + subnet + "1/30 dev " + veth_a_) ||
-               !ip("-n " + ns_b_ + " addr add " + subnet + "2/30 dev " + veth_b_) ||
-               !ip("-n " + ns_a_ + " link set " + veth_a_ + " up") || !ip("-n " + ns_b_ + " link set " + veth_b_ + " up") ||
-               !ip("-n " + ns_a_ + " link set lo up") || !ip("-n " + ns_b_ + " link set lo up")) {
-        reason_ = "a veth pair between two namespaces could not be set up";
-        ip("netns del " + ns_a_);
-        ip("netns del " + ns_b_);
-        ip("link del " + veth_a_);
-    } else {
-        namespaces_ = true;
-        address_b_ = subnet + "2";
+    const std::string tag = "zbbridge_" + std::to_string(::getpid()) + "_" + std::to_string(counter.fetch_add(1));
+    try {
+        pair_ = std::make_unique<zerobuffer::test::VethPair>(tag);
+        address_b_ = pair_->address_b();
         port_ = 5555;  // host B is a namespace of its own: nothing else listens there
         return;
+    } catch (const std::runtime_error& e) {
+        reason_ = e.what();
     }
     port_ = free_local_port();
     std::cout << "[ bridge   ] network namespaces unavailable (" << reason_ << "): two hosts over loopback\n";
 }
 
-Hosts::~Hosts() {
-    if (!namespaces_) return;
-    ip("netns del " + ns_a_);  // deleting a namespace deletes the veth end inside it, and so the pair
-    ip("netns del " + ns_b_);
-}
+Hosts::~Hosts() = default;
 
 void Hosts::set_link(bool up) {
-    if (!namespaces_) throw std::logic_error("set_link needs network namespaces");
-    if (!ip("-n " + ns_b_ + " link set " + veth_b_ + (up ? " up" : " down"))) {
-        throw std::runtime_error("ip link set " + veth_b_ + (up ? " up" : " down") + " failed");
-    }
+    if (!pair_) throw std::logic_error("set_link needs network namespaces");
+    pair_->set_link_b(up);
 }
 
 std::string bridge_binary() {
@@ -119,10 +88,7 @@ BridgeProcess::BridgeProcess(const std::vector<std::string>& args, const std::st
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
-        if (!netns.empty()) {
-            const int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) ::_exit(120);
-        }
+        if (!netns.empty() && !zerobuffer::test::enter_netns(netns)) ::_exit(120);
         const int out = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (out < 0) ::_exit(121);
         ::dup2(out, STDERR_FILENO);
