@@ -4,9 +4,11 @@
 #      floors, between two pinned processes, 5 interleaved repetitions; prints the table, the
 #      paired ratios and the targets, writes bench-side-by-side.json and .png into the build
 #      directory (docs/benchmarks.md);
-#   2. the Google Benchmark programs bench_throughput (single-process ping),
+#   2. bench_topics: publish cost against subscriber count (1, 2, 4, 8) for 64 B and 3,110,400 B
+#      frames beside a plain Writer, and the discovery latency of a new subscriber (docs/topics.md);
+#   3. the Google Benchmark programs bench_throughput (single-process ping),
 #      bench_duplex_roundtrip and bench_scenarios, with short measuring times;
-#   3. bridge_bench, when the ZeroMQ bridge is built: the bridge beside plain ZeroMQ PUSH/PULL
+#   4. bridge_bench, when the ZeroMQ bridge is built: the bridge beside plain ZeroMQ PUSH/PULL
 #      over loopback and a veth pair (throughput ratios, latency p50/p99, sending CPU per frame;
 #      docs/bridge.md).
 #   BUILD_DIR        build directory (default: <repo>/build)
@@ -23,10 +25,11 @@ export BUILD_DIR=$build_dir
 export BUILD_TYPE=Release
 
 side_by_side=bench_side_by_side
+topics=bench_topics
 google_benchmarks=(bench_throughput bench_duplex_roundtrip bench_scenarios)
 
 bash "$here/setup.sh" gnuplot-nox
-TARGETS="$side_by_side ${google_benchmarks[*]}" bash "$here/build.sh" -DZEROBUFFER_BUILD_BENCHMARKS=ON
+TARGETS="$side_by_side $topics ${google_benchmarks[*]}" bash "$here/build.sh" -DZEROBUFFER_BUILD_BENCHMARKS=ON
 
 side_args=()
 google_args=()
@@ -40,6 +43,8 @@ done
 status=0
 echo "== $side_by_side"
 "$build_dir/benchmarks/$side_by_side" "${side_args[@]}" || status=$?
+echo "== $topics"
+"$build_dir/benchmarks/$topics" || status=$?
 for name in "${google_benchmarks[@]}"; do
   echo "== $name"
   "$build_dir/benchmarks/$name" --benchmark_min_time="${BENCH_MIN_TIME:-0.2}" "${google_args[@]}" || status=$?

@@ -10,5 +10,6 @@
 #include "zerobuffer/log.h"
 #include "zerobuffer/protocol.h"
 #include "zerobuffer/reader.h"
+#include "zerobuffer/topic.h"
 #include "zerobuffer/version.h"
 #include "zerobuffer/writer.h"

@@ -60,6 +60,9 @@ LockFile::Attempt LockFile::try_acquire(const std::string& path, const Ownership
         attempt.refusal = std::move(refusal);
         return attempt;
     }
+    // An existing file whose flock we get was left by a holder that is gone (readers hold it for
+    // their lifetime): evidence about a dead reader that no PID can give (attempt.inherited).
+    const FileInfo existing = inspect_path(path);
     for (int tries = 0; tries < 16; ++tries) {
         const int raw = retry_eintr([&] {
             return ::open(path.c_str(), O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
@@ -72,6 +75,10 @@ LockFile::Attempt LockFile::try_acquire(const std::string& path, const Ownership
             }
             if (errno == EACCES || errno == EPERM) {
                 attempt.refusal = refuse(path, "cannot be opened by this user", inspect_path(path));
+                return attempt;
+            }
+            if (errno == EISDIR) {
+                attempt.refusal = refuse(path, "is a directory, not a regular file", inspect_path(path));
                 return attempt;
             }
             throw_errno(errno, "opening lock file '" + path + "'");
@@ -97,6 +104,7 @@ LockFile::Attempt LockFile::try_acquire(const std::string& path, const Ownership
         if (owner.group) ::fchown(fd.get(), static_cast<uid_t>(-1), *owner.group);
         ::fchmod(fd.get(), static_cast<mode_t>(owner.mode));  // our own file (checked above)
         attempt.outcome = Outcome::acquired;
+        attempt.inherited = existing.exists && existing.regular && existing.dev == held.dev && existing.ino == held.ino;
         attempt.lock = LockFile(path, std::move(fd));
         return attempt;
     }

@@ -65,6 +65,9 @@ struct LockAttempt {
     LockFile::Outcome outcome = LockFile::Outcome::refused;
     std::optional<LockFile> lock;         // when acquired
     std::optional<LockRefusal> refusal;   // when refused
+    // Acquired on a file that existed before the call (not one we created): whoever made it no
+    // longer holds it.
+    bool inherited = false;
 };
 
 }  // namespace zerobuffer::posix

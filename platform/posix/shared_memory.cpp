@@ -186,6 +186,12 @@ void SharedMemory::unmap() noexcept {
     }
 }
 
+bool SharedMemory::truncated() const noexcept {
+    if (!fd_.valid() || data_ == nullptr) return false;
+    struct stat st {};
+    return ::fstat(fd_.get(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) < size_;
+}
+
 bool SharedMemory::name_refers_to_this() const noexcept {
     if (name_.empty()) return false;
     struct stat st {};

@@ -65,6 +65,10 @@ public:
     std::uint64_t size() const noexcept { return size_; }
     const std::string& name() const noexcept { return name_; }
 
+    // True if the file is now shorter than the mapping (another process truncated it): touching
+    // the pages past its end raises SIGBUS. One fstat; false without a mapping or descriptor.
+    bool truncated() const noexcept;
+
     // True if /dev/shm/<name> still names this very file (not a newer one of the same name).
     bool name_refers_to_this() const noexcept;
 

@@ -34,11 +34,13 @@
 #include <utility>
 #include <vector>
 
+#include "zerobuffer/export.h"
+
 namespace zerobuffer::detail {
 
 // Job: move-constructible. Result: default-constructible and movable.
 template <class Job, class Result>
-class InOrderDispatcher {
+class ZEROBUFFER_NO_EXPORT InOrderDispatcher {
 public:
     // On a worker, concurrently with other calls. Should not throw: if it does, its ticket's
     // result is Result{} (the order never has a gap).
@@ -56,7 +58,12 @@ public:
         }
         workers_.reserve(workers);
         try {
-            for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+            for (std::size_t i = 0; i < workers; ++i) {
+                // Through void*: a std::thread state naming this type would be exported from a
+                // shared build (libstdc++'s vtables have default visibility).
+                workers_.emplace_back(+[](void* self) noexcept { static_cast<InOrderDispatcher*>(self)->worker_loop(); },
+                                      static_cast<void*>(this));
+            }
         } catch (...) {
             stop();
             throw;

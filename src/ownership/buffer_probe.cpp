@@ -48,7 +48,8 @@ void probe_segment(BufferProbe& p, const ProbeOptions& options) {
     r.lock_held = posix::byte_is_locked(shm->fd(), protocol::kReaderLockOffset);
     p.reader.zerobuffer = r.lock_held;
     if (!r.lock_held && r.pid != 0) {
-        const bool lock_file_unheld = p.facts.lock_file == LockFileState::free && !options.lock_file_is_ours;
+        const bool lock_file_unheld =
+            (p.facts.lock_file == LockFileState::free && !options.lock_file_is_ours) || options.lock_file_inherited;
         r.pid_state = lock_file_unheld ? PeerEvidence::Pid::dead : judge_pid_now(r.pid, birth, p.reader);
         if (lock_file_unheld) p.reader.process = posix::process_name(r.pid);
     }

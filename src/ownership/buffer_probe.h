@@ -38,6 +38,10 @@ struct BufferProbe {
 
 struct ProbeOptions {
     bool lock_file_is_ours = false;  // the caller holds NAME.lock (a reader being created)
+    // ... and took it over from a holder that is gone (posix::LockAttempt::inherited): a reader
+    // that is neither holding its liveness lock nor this file is dead, whatever its PID says
+    // (a PID 1 of a container, a PID of another namespace).
+    bool lock_file_inherited = false;
 };
 
 // The PID rule, judged now with no history: alive, dead, recycled (alive but younger than

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -28,11 +29,15 @@ using Clock = std::chrono::steady_clock;
 
 // 1. The lock shared with Python readers. A reader killed a moment ago can still hold its flock
 // while its threads exit although it already reads as dead: retry for a short while.
-posix::LockFile take_lock(const std::string& name, const posix::Ownership& owner) {
+// `inherited`: the lock file existed and nobody held it (posix::LockAttempt::inherited).
+posix::LockFile take_lock(const std::string& name, const posix::Ownership& owner, bool& inherited) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(250);
     for (;;) {
         auto attempt = posix::LockFile::try_acquire(lock_path(name), owner);
-        if (attempt.outcome == posix::LockFile::Outcome::acquired) return std::move(*attempt.lock);
+        if (attempt.outcome == posix::LockFile::Outcome::acquired) {
+            inherited = attempt.inherited;
+            return std::move(*attempt.lock);
+        }
         if (attempt.outcome == posix::LockFile::Outcome::refused) throw_blocked_lock(name, *attempt.refusal);
         const BufferProbe probe = probe_buffer(name);
         const bool reader_live = probe.reader.state == PeerState::alive || probe.reader.state == PeerState::unknown;
@@ -47,8 +52,18 @@ posix::LockFile take_lock(const std::string& name, const posix::Ownership& owner
 
 // 2. With the lock ours: leave a live buffer alone, refuse what is not ours to remove, and
 // clear what is provably stale.
-void clear_the_name(const std::string& name) {
-    const BufferProbe probe = probe_buffer(name, {.lock_file_is_ours = true});
+void clear_the_name(const std::string& name, bool lock_inherited) {
+    BufferProbe probe;
+    try {
+        probe = probe_buffer(name, {.lock_file_is_ours = true, .lock_file_inherited = lock_inherited});
+    } catch (const std::system_error& e) {
+        // Another user's segment that we may not even read: it cannot be judged, so it blocks.
+        if (e.code() != std::errc::permission_denied && e.code() != std::errc::operation_not_permitted) throw;
+        throw NameBlockedException(fmt::format(
+            "buffer '{}': {} exists and this user may not open it ({}); it cannot be judged and was left alone. "
+            "Its owner or root can remove it if it is a leftover (zerobuffer cleanup {})",
+            name, segment_path(name), posix::describe_owner(posix::inspect_path(segment_path(name))), name));
+    }
     switch (probe.state) {
         case BufferState::absent:
             return;
@@ -56,7 +71,8 @@ void clear_the_name(const std::string& name) {
         case BufferState::writer_gone:
         case BufferState::creating:
             throw ReaderAlreadyConnectedException(fmt::format(
-                "buffer '{}' is owned by a live reader ({}); it was left intact", name, describe(probe)));
+                "buffer '{}' is owned by a live reader ({}; {}: {}); it was left intact", name, describe(probe),
+                segment_path(name), probe.facts.segment ? posix::describe_owner(probe.segment) : "not created yet"));
         case BufferState::half_created:
             throw NameBlockedException(fmt::format(
                 "buffer '{}': /dev/shm/{} is a segment whose header was never completed ({}; {} bytes, {}), and "
@@ -131,13 +147,14 @@ ClaimedBuffer claim_buffer(const std::string& name, const BufferConfig& config, 
     check_capacity(name, layout);
     const posix::Ownership owner = ownership_for(name, config);
 
-    posix::LockFile lock = take_lock(name, owner);
+    bool lock_inherited = false;
+    posix::LockFile lock = take_lock(name, owner, lock_inherited);
     const char* tmpdir = std::getenv("TMPDIR");
     if (posix::LockFile::probe(csharp_lock_path(name, tmpdir ? tmpdir : "")) == posix::LockFile::State::held) {
         throw ReaderAlreadyConnectedException(fmt::format(
             "buffer '{}': a C# reader holds the lock {}", name, csharp_lock_path(name, tmpdir ? tmpdir : "")));
     }
-    clear_the_name(name);
+    clear_the_name(name, lock_inherited);
 
     // 3. The segment, complete before anyone can open it: unnamed until published below.
     posix::SharedMemory segment = posix::SharedMemory::create(layout.total_size(), owner, options.prefault);

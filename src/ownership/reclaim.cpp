@@ -62,11 +62,13 @@ ReclaimReport reclaim_if_stale(const std::string& name, const ReclaimOptions& op
 
     // 1. The lock file, so that nobody creates a reader under us while we look and remove.
     std::optional<posix::LockFile> held;
+    bool lock_inherited = false;
     const auto deadline = Clock::now() + options.lock_grace;
     for (;;) {
         auto attempt = posix::LockFile::try_acquire(lock, {0600, std::nullopt});
         if (attempt.outcome == posix::LockFile::Outcome::acquired) {
             held = std::move(attempt.lock);
+            lock_inherited = attempt.inherited;
             break;
         }
         report.probe = probe_buffer(name);
@@ -101,7 +103,7 @@ ReclaimReport reclaim_if_stale(const std::string& name, const ReclaimOptions& op
     } keep{held, lock_existed};
 
     // 2. What is there, judged with the lock ours.
-    report.probe = probe_buffer(name, {.lock_file_is_ours = true});
+    report.probe = probe_buffer(name, {.lock_file_is_ours = true, .lock_file_inherited = lock_inherited});
     BufferState state = report.probe.state;
     if (state == BufferState::absent && lock_existed) state = report.probe.state = BufferState::orphaned;  // the lock file
     const bool unusable = state == BufferState::half_created || state == BufferState::foreign;

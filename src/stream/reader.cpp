@@ -60,6 +60,14 @@ void Reader::Impl::corrupt(std::string_view what) const {
     throw CorruptBufferException(fmt::format("buffer '{}' is corrupt: {}", name_, what));
 }
 
+void Reader::Impl::check_segment() const {
+    const posix::SharedMemory& segment = queue_->segment();
+    if (!segment.truncated()) return;
+    queue_->abandon_segment();  // releases and close() must not touch the missing pages
+    corrupt(fmt::format("/dev/shm/{} was truncated to {} bytes by another process, it needs {}; the buffer is unusable",
+                        name_, segment.info().size, segment.size()));
+}
+
 std::span<const std::byte> Reader::Impl::metadata() const {
     ensure_open();
     const std::uint64_t written = oieb_.metadata_written_bytes();
@@ -78,7 +86,7 @@ std::span<const std::byte> Reader::Impl::metadata() const {
 
 bool Reader::Impl::is_writer_connected() const {
     std::lock_guard lock(state_mutex_);
-    if (!open_.load(std::memory_order_acquire)) return false;
+    if (!open_.load(std::memory_order_acquire) || queue_->segment().truncated()) return false;
     return detail::with_buffer_context(name_, [&] {
         return detail::peer_status_now(oieb_.writer_pid(), fd_, protocol::kWriterLockOffset,
                                        cooperative_writer_.load(std::memory_order_relaxed)).status == PeerStatus::alive;
@@ -88,6 +96,7 @@ bool Reader::Impl::is_writer_connected() const {
 BufferHealth Reader::Impl::health() const {
     std::lock_guard lock(state_mutex_);
     ensure_open();
+    detail::with_buffer_context(name_, [&] { check_segment(); });
     queue_->drain();  // a snapshot after every release so far
     BufferHealth h = detail::with_buffer_context(name_, [&] {
         return detail::shared_health(oieb_, payload_size_, metadata_size_, fd_,
@@ -106,7 +115,8 @@ BufferHealth Reader::Impl::health() const {
 void Reader::Impl::close() noexcept {
     std::lock_guard lock(state_mutex_);
     if (!open_.exchange(false, std::memory_order_acq_rel)) return;
-    oieb_.cas_reader_pid(pid_, 0);
+    if (queue_->segment().truncated()) queue_->abandon_segment();  // the OIEB is gone: touch nothing
+    else oieb_.cas_reader_pid(pid_, 0);
     // We still hold the lock file, so the name's objects are ours unless the segment was replaced.
     if (queue_->segment().name_refers_to_this()) {
         posix::SharedMemory::unlink(name_);

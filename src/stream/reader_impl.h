@@ -39,6 +39,9 @@ public:
     }
     [[noreturn]] void throw_closed() const;
     [[noreturn]] void corrupt(std::string_view what) const;
+    // Throws CorruptBufferException if the segment was truncated under us (an fstat; called
+    // where the reader waits anyway and in health(), never per frame).
+    void check_segment() const;
 
     const std::string name_;
     const BufferConfig config_;

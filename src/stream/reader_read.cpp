@@ -229,7 +229,9 @@ Frame Reader::Impl::wait_for_frame(Clock::time_point deadline) {
                 continue;
             }
         }
-        // A slice without a post: is the writer still there? (It may leave a last frame.)
+        // A slice without a post: is the segment intact, is the writer still there? (It may leave
+        // a last frame.)
+        check_segment();
         if (check_writer_or_throw()) return delivered();
         if (!by_position_ && take_unposted()) return delivered();
         if (last_slice) return {};

@@ -33,6 +33,7 @@ void ReleaseQueue::take_credits() {
 }
 
 void ReleaseQueue::drain() noexcept {
+    if (lost_.load(std::memory_order_relaxed)) return;
     std::lock_guard lock(drain_mutex_);
     std::uint64_t slots = 0;
     const std::uint64_t bytes = fifo_.pop_released(slots);

@@ -93,6 +93,9 @@ public:
     // The Reader lets go: no reading thread from now on; drops the Reader's reference (and its
     // unused frame credits). The queue deletes itself with its last reference.
     void retire() noexcept;
+    // The segment was truncated under us: from now on drains touch nothing in shared memory
+    // (the pages are gone; touching them raises SIGBUS).
+    void abandon_segment() noexcept { lost_.store(true, std::memory_order_relaxed); }
 
 private:
     ~ReleaseQueue() = default;
@@ -136,6 +139,7 @@ private:
     std::atomic<std::uint64_t> known_write_pos_{0};
     std::atomic<std::uint64_t> returned_{0};     // bytes returned to the writer so far
     std::atomic<std::uint64_t> refs_{1};
+    std::atomic<bool> lost_{false};              // abandon_segment()
     mutable std::mutex drain_mutex_;
     std::uint64_t published_pos_ = 0;     // under drain_mutex_; the creator stored 0 in both
     std::uint64_t published_count_ = 0;

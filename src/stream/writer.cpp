@@ -36,6 +36,12 @@ void Writer::Impl::throw_closed() const {
     throw ObjectClosedException(fmt::format("writer of buffer '{}' is closed", name_));
 }
 
+void Writer::Impl::check_segment() const {
+    if (!segment_->truncated()) return;
+    corrupt(fmt::format("/dev/shm/{} was truncated to {} bytes by another process, it needs {}; the buffer is unusable",
+                        name_, segment_->info().size, segment_->size()));
+}
+
 void Writer::Impl::attach() {
     try {
         segment_ = posix::SharedMemory::open(name_, true);
@@ -68,18 +74,21 @@ void Writer::Impl::attach() {
     metadata_size_ = header.metadata_size;
     payload_size_ = header.payload_size;
     max_frame_ = payload_size_ - protocol::kFrameHeaderSize;  // S >= 64
-    segment_->map(info.size, options_.prefault);
-    oieb_ = detail::OiebView(reinterpret_cast<protocol::Oieb*>(segment_->data()));
-    metadata_base_ = segment_->data() + protocol::kOiebSize;
-    ring_ = {metadata_base_ + metadata_size_, static_cast<std::size_t>(payload_size_)};
 
-    const std::uint64_t reader_pid = oieb_.reader_pid();
+    // The reader, from the header just read, before mapping: a segment without a live reader
+    // (a leftover, or a hostile file with a plausible header) is never mapped or prefaulted.
+    const std::uint64_t reader_pid = header.reader_pid;
     if (reader_pid == 0) throw ReaderDeadException(fmt::format("buffer '{}' has no reader (reader_pid is 0)", name_));
     reader_ = detail::PeerWatch(fd_, protocol::kReaderLockOffset);
     const detail::PeerState reader = reader_.check(reader_pid);  // identified now, at attach time
     if (reader == detail::PeerState::dead) {
         throw ReaderDeadException(fmt::format("buffer '{}': its reader (pid {}) is not running", name_, reader_pid));
     }
+
+    segment_->map(info.size, options_.prefault);
+    oieb_ = detail::OiebView(reinterpret_cast<protocol::Oieb*>(segment_->data()));
+    metadata_base_ = segment_->data() + protocol::kOiebSize;
+    ring_ = {metadata_base_ + metadata_size_, static_cast<std::size_t>(payload_size_)};
     cooperative_reader_ = reader_.cooperative() && options_.peer_mode == PeerMode::automatic;
     cooperative_reader_pid_.store(reader_.cooperative() ? reader_pid : 0, std::memory_order_relaxed);
 
@@ -141,7 +150,7 @@ void Writer::Impl::set_metadata(const void* data, std::size_t size) {
 
 bool Writer::Impl::is_reader_connected() const {
     std::lock_guard lock(state_mutex_);
-    if (!open_.load(std::memory_order_acquire)) return false;
+    if (!open_.load(std::memory_order_acquire) || segment_->truncated()) return false;
     return detail::with_buffer_context(name_, [&] {
         return detail::peer_status_now(oieb_.reader_pid(), fd_, protocol::kReaderLockOffset,
                                        cooperative_reader_pid_.load(std::memory_order_relaxed))
@@ -153,6 +162,7 @@ BufferHealth Writer::Impl::health() const {
     std::lock_guard lock(state_mutex_);
     ensure_open();
     BufferHealth h = detail::with_buffer_context(name_, [&] {
+        check_segment();
         return detail::shared_health(oieb_, payload_size_, metadata_size_, fd_, 0,
                                      cooperative_reader_pid_.load(std::memory_order_relaxed));
     });
@@ -176,7 +186,7 @@ void Writer::Impl::close() noexcept {
     // The lock first, then writer_pid: while our PID is in the OIEB, a new writer (possibly a
     // foreign one) cannot attach, so the lock never vouches for anyone but us.
     posix::unlock_byte(fd_, protocol::kWriterLockOffset);
-    oieb_.cas_writer_pid(pid_, 0);  // only our own PID is cleared
+    if (!segment_->truncated()) oieb_.cas_writer_pid(pid_, 0);  // only our own PID is cleared
     sem_write_.reset();
     sem_read_.reset();
     segment_.reset();

@@ -36,6 +36,9 @@ public:
     }
     [[noreturn]] void throw_closed() const;
     [[noreturn]] void corrupt(std::string_view what) const;
+    // Throws CorruptBufferException if the segment was truncated under us (an fstat; called
+    // after a wait slice without a post and in health(), never per frame).
+    void check_segment() const;
 
     // writer_write.cpp. `timeout`: kBlocking waits up to the write timeout and throws
     // BufferFullException; a value >= 0 waits at most that long and reports a full ring instead.

@@ -103,7 +103,7 @@ bool Writer::Impl::wait_for_space(std::uint64_t required, std::uint64_t, Clock::
         const auto now = Clock::now();
         if (now >= deadline) return false;
         count(blocked_waits_);
-        sem_read_->wait_until(std::min(deadline, now + options_.wait.liveness_interval));
+        if (!sem_read_->wait_until(std::min(deadline, now + options_.wait.liveness_interval))) check_segment();
         if (refresh_free(required)) return done();
     }
 }

@@ -37,6 +37,8 @@ TEST(Feature11_Stress, Scenario_11_01_RapidCreateDestroyCycles) {
 
     Reader reader(name, config(1024, 10240));
     Writer writer(name);
+    // The count sees our buffers: a segment mapped twice and the semaphores of both sides.
+    EXPECT_GE(mapping_count(), maps + 2) << "mapping_count() does not see the buffers' mappings";
     writer.write_frame(bytes_of("still works"));
     Frame f = reader.read_frame(1s);
     ASSERT_TRUE(f.valid());

@@ -187,7 +187,8 @@ private:
     bool created_ = false;
 };
 
-// Number of open file descriptors and of memory mappings of this process.
+// Number of open file descriptors of this process, and of its mappings of /dev/shm files
+// (buffers and semaphores; other mappings, such as a sanitizer's, are not counted).
 std::size_t open_fd_count();
 std::size_t mapping_count();
 
