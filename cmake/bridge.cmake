@@ -31,6 +31,8 @@ add_library(zerobuffer_bridge
   src/bridge/options.cpp
   src/bridge/receiver.cpp
   src/bridge/receiver_local.cpp
+  src/bridge/receiver_topic.cpp
+  src/bridge/local_source.cpp
   src/bridge/receiver_streams.cpp
   src/bridge/sender.cpp
   src/bridge/sender_peers.cpp

@@ -31,6 +31,10 @@ enum class Backpressure {
 };
 [[nodiscard]] ZEROBUFFER_BRIDGE_API const char* to_string(Backpressure policy) noexcept;
 
+// What a bridge reads or writes locally: a buffer (`buffer:NAME`) or a topic (`topic:T`,
+// docs/topics.md): a sender then subscribes to T, a receiver publishes on T.
+enum class LocalKind { buffer, topic };
+
 // A ZeroMQ TCP endpoint and whether this side binds it or connects to it.
 struct Endpoint {
     std::string address;  // "tcp://HOST:PORT"; for bind, HOST may be "*"
@@ -86,7 +90,9 @@ struct LinkOptions {
 
 struct SenderOptions {
     LinkOptions link;
-    BufferConfig buffer;              // the local buffer the sender creates
+    LocalKind local = LocalKind::buffer;  // topic: the name given is a topic, subscribed to
+    std::string subscriber_id;            // topic: ID of the subscriber buffer T@ID (empty: unique)
+    BufferConfig buffer;                  // the local buffer the sender creates (topic: T@ID)
     ReaderOptions reader;
     // true: frames go to the socket straight out of shared memory and are released when ZeroMQ
     // is done with them. false: each frame is copied into a ZeroMQ message and released at once.
@@ -95,6 +101,7 @@ struct SenderOptions {
 
 struct ReceiverOptions {
     LinkOptions link;
+    LocalKind local = LocalKind::buffer;  // topic: the name given is a topic, published on
     WriterOptions writer;
     // How often to look for the local buffer while it does not exist (or its reader is gone).
     std::chrono::milliseconds attach_retry{100};
@@ -123,18 +130,21 @@ struct BridgeStats {
     std::uint64_t handshake_failures = 0;// connections refused in the ZeroMQ handshake (garbage, CURVE)
     std::uint64_t streams = 0;           // receiver: sender streams seen
     std::uint64_t local_peer_losses = 0; // the local producer (sender) or consumer (receiver) left or died
-    bool local_attached = false;         // receiver: attached to its local buffer now
+    bool local_attached = false;         // receiver: attached to its local buffer (topic: it has a subscriber) now
 };
 
 class SenderImpl;
 class ReceiverImpl;
 
-// Reads local buffer NAME and sends it.
+// Reads local buffer NAME, or subscribes to topic NAME (its subscriber buffer NAME@subscriber_id,
+// created and removed like the buffer; a publisher that leaves is reported like a local producer
+// that leaves, and the next one is served), and sends it.
 // Threads: run() on one thread; request_stop(), stats() and buffer_name() from any thread.
 class ZEROBUFFER_BRIDGE_API Sender {
 public:
-    // Creates the local buffer (see Reader) and binds/connects every endpoint. Does not wait for
-    // receivers. Throws what Reader's constructor throws, InvalidArgumentException (no endpoint,
+    // Creates the local buffer (see Reader; topic: see Subscriber) and binds/connects every
+    // endpoint. Does not wait for receivers. Throws InvalidNameException (buffer or topic name),
+    // what Reader's (Subscriber's) constructor throws, InvalidArgumentException (no endpoint,
     // bad options or keys; names them and the numbers), SystemError (a bind failed, for example
     // the port is in use; the message names the endpoint). On a throw nothing is left behind.
     Sender(std::string buffer_name, SenderOptions options);
@@ -151,19 +161,22 @@ public:
     // Makes run() return within about 100 ms. Any thread; async-signal-safe.
     void request_stop() noexcept;
     [[nodiscard]] BridgeStats stats() const;
-    [[nodiscard]] const std::string& buffer_name() const;
+    [[nodiscard]] const std::string& buffer_name() const;  // the name given (topic: the topic)
 
 private:
     std::unique_ptr<SenderImpl> impl_;
 };
 
-// Receives and writes into local buffer NAME (created by the local consumer).
+// Receives and writes into local buffer NAME (created by the local consumer), or publishes on
+// topic NAME (block: SlowSubscriberPolicy::block with the writer's write timeout, and nothing is
+// taken from the network while the topic has no subscriber; drop: SlowSubscriberPolicy::drop,
+// and a frame that reaches no subscriber counts as dropped).
 // Threads: run() on one thread; request_stop(), stats() and buffer_name() from any thread.
 class ZEROBUFFER_BRIDGE_API Receiver {
 public:
-    // Validates the name and binds/connects every endpoint; does not need the local buffer yet.
-    // Throws InvalidNameException, InvalidArgumentException, SystemError (bind failed: names the
-    // endpoint). On a throw nothing is left behind.
+    // Validates the name and binds/connects every endpoint; does not need the local buffer yet
+    // (topic: starts the publisher). Throws InvalidNameException, InvalidArgumentException,
+    // SystemError (bind failed: names the endpoint). On a throw nothing is left behind.
     Receiver(std::string buffer_name, ReceiverOptions options);
     ~Receiver();
     Receiver(Receiver&&) noexcept;

@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include "zerobuffer/admin.h"
 #include "zerobuffer/exceptions.h"
+#include "zerobuffer/topic.h"
 
 namespace zerobuffer::bridge {
 
@@ -40,6 +42,15 @@ void validate(const LinkOptions& link, std::string_view role) {
     if (link.linger.count() < 0) {
         throw InvalidArgumentException(fmt::format("{}: linger must be >= 0 (got {} ms)", role, link.linger.count()));
     }
+}
+
+std::string checked_local(std::string_view role, LocalKind kind, const std::string& name) {
+    if (kind == LocalKind::topic) {
+        validate_topic_name(name);
+        return fmt::format("bridge {} topic '{}'", role, name);
+    }
+    admin::validate_buffer_name(name);
+    return fmt::format("bridge {} '{}'", role, name);
 }
 
 }  // namespace detail

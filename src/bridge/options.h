@@ -1,6 +1,7 @@
 // Checks of the options shared by Sender and Receiver. Internal to the bridge.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "zerobuffer/bridge.h"
@@ -9,5 +10,10 @@ namespace zerobuffer::bridge::detail {
 
 // Throws InvalidArgumentException naming `role` ("sender cam0"), the option and its value.
 void validate(const LinkOptions& link, std::string_view role);
+
+// Checks the local name (a buffer name, or a topic name) and returns how the bridge names itself
+// in messages: "bridge sender 'cam0'", "bridge receiver topic 'frames'". `role` is "sender" or
+// "receiver". Throws InvalidNameException.
+std::string checked_local(std::string_view role, LocalKind kind, const std::string& name);
 
 }  // namespace zerobuffer::bridge::detail

@@ -1,5 +1,5 @@
 // Receiver: takes bridge messages from the network, validates each, and writes frames and
-// metadata into a local buffer as its writer.
+// metadata into a local buffer as its writer (or publishes them on a local topic).
 #include <optional>
 
 #include "bridge/log.h"
@@ -11,7 +11,6 @@
 #include "bridge/wire.h"
 #include "bridge/zap_handler.h"
 #include "bridge/zmq_handles.h"
-#include "zerobuffer/admin.h"
 #include "zerobuffer/bridge.h"
 #include "zerobuffer/exceptions.h"
 
@@ -23,8 +22,7 @@ constexpr auto kPollSlice = std::chrono::milliseconds(100);
 constexpr int kBurst = 64;  // messages taken per wake-up before looking at the monitor again
 
 std::string checked_who(const std::string& name, const ReceiverOptions& options) {
-    admin::validate_buffer_name(name);
-    std::string who = "bridge receiver '" + name + "'";
+    std::string who = detail::checked_local("receiver", options.local, name);
     detail::validate(options.link, who);
     if (options.attach_retry.count() <= 0) {
         throw InvalidArgumentException(fmt::format("{}: attach retry must be > 0 ms (got {})", who, options.attach_retry.count()));
@@ -43,7 +41,7 @@ public:
         : name_(std::move(name)),
           options_(std::move(options)),
           who_(checked_who(name_, options_)),
-          local_(name_, options_.writer, stats_, who_) {
+          local_(detail::make_local_sink(name_, options_, stats_, who_)) {
         if (options_.link.curve && !options_.link.curve->allowed_client_keys.empty()) {
             zap_.emplace(context_, options_.link.curve->allowed_client_keys, who_);
         }
@@ -75,7 +73,7 @@ private:
     std::string who_;
     std::atomic<bool> stop_{false};
     detail::StatsCounters stats_;
-    detail::LocalSink local_;
+    std::unique_ptr<detail::LocalSink> local_;
     detail::StreamTable streams_;
     detail::Context context_;
     std::optional<detail::ZapHandler> zap_;
@@ -119,7 +117,7 @@ void ReceiverImpl::handle_frame(const wire::Header& header, std::span<const std:
         return;
     }
     account(update, header);
-    switch (local_.write(payload, options_.link.backpressure, stop_)) {
+    switch (local_->write(payload, options_.link.backpressure, stop_)) {
         case detail::LocalSink::Result::written:
             stats_.frames.add();
             stats_.bytes.add(payload.size());
@@ -146,7 +144,7 @@ void ReceiverImpl::handle(std::size_t parts, detail::Message& header_part, detai
     if (header.kind == wire::Kind::metadata) {
         stats_.metadata_received.add();
         account(streams_.on_metadata(header.stream, header.sequence), header);
-        if (!payload.bytes().empty()) local_.set_metadata(payload.bytes());
+        if (!payload.bytes().empty()) local_->set_metadata(payload.bytes());
         return;
     }
     handle_frame(header, payload.bytes());
@@ -175,7 +173,7 @@ bool ReceiverImpl::receive_one() {
 void ReceiverImpl::run() {
     std::vector<zmq_pollitem_t> items;
     while (!stop_.load(std::memory_order_relaxed)) {
-        const bool attached = local_.try_attach();
+        const bool attached = local_->try_attach();
         // block: without a local buffer nothing is taken from the network, so the senders wait;
         // drop: what arrives meanwhile is dropped and counted.
         const bool take = attached || options_.link.backpressure == Backpressure::drop;

@@ -12,7 +12,7 @@ constexpr auto kWriteSlice = std::chrono::milliseconds(100);
 constexpr std::uint64_t kFrameHeader = 16;  // a v1 frame header in the ring
 }  // namespace
 
-bool LocalSink::try_attach() {
+bool BufferSink::try_attach() {
     if (writer_) return true;
     try {
         Writer writer(name_, options_);
@@ -32,14 +32,14 @@ bool LocalSink::try_attach() {
     return true;
 }
 
-void LocalSink::set_metadata(std::span<const std::byte> metadata) {
+void BufferSink::set_metadata(std::span<const std::byte> metadata) {
     if (metadata.size() == metadata_.size() && std::equal(metadata.begin(), metadata.end(), metadata_.begin())) return;
     metadata_.assign(metadata.begin(), metadata.end());
     metadata_conflict_logged_ = false;
     write_metadata_if_due();
 }
 
-void LocalSink::write_metadata_if_due() {
+void BufferSink::write_metadata_if_due() {
     if (!writer_ || metadata_.empty()) return;
     try {
         if (!writer_->metadata_written()) {
@@ -60,14 +60,14 @@ void LocalSink::write_metadata_if_due() {
     }
 }
 
-void LocalSink::detach(const std::exception& why) {
+void BufferSink::detach(const std::exception& why) {
     writer_.reset();
     stats_.local_attached.store(false, std::memory_order_relaxed);
     stats_.local_peer_losses.add();
     log(LogLevel::warn, "{}: local consumer of '{}' gone ({}); waiting for it to come back", who_, name_, why.what());
 }
 
-LocalSink::Result LocalSink::write(std::span<const std::byte> payload, Backpressure policy, const std::atomic<bool>& stop) {
+LocalSink::Result BufferSink::write(std::span<const std::byte> payload, Backpressure policy, const std::atomic<bool>& stop) {
     if (!writer_) return Result::detached;
     if (payload.size() > max_frame_ || kFrameHeader + payload.size() > max_frame_) return Result::oversized;
     try {

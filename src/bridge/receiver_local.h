@@ -1,10 +1,10 @@
-// The receiver's side of the local buffer: it attaches as the buffer's writer when the local
-// consumer has created it (and again after that consumer leaves), writes the metadata before the
-// first frame, and writes frames with the receiver's backpressure policy. Internal.
+// Where a Receiver puts what arrives: a local buffer, as its writer, or a topic, as its publisher
+// (receiver_topic.cpp). Internal.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,21 +18,32 @@ namespace zerobuffer::bridge::detail {
 
 class LocalSink {
 public:
-    LocalSink(std::string name, WriterOptions options, StatsCounters& stats, std::string who)
-        : name_(std::move(name)), options_(options), stats_(stats), who_(std::move(who)) {}
-
-    [[nodiscard]] bool attached() const noexcept { return writer_.has_value(); }
+    virtual ~LocalSink() = default;
     // One attempt to attach; true if attached (now or already). Never blocks beyond mapping.
-    bool try_attach();
-
-    // The latest metadata of the senders; written into the buffer before its first frame.
-    void set_metadata(std::span<const std::byte> metadata);
+    virtual bool try_attach() = 0;
+    // The latest metadata of the senders; written before the first frame.
+    virtual void set_metadata(std::span<const std::byte> metadata) = 0;
 
     enum class Result { written, dropped, oversized, detached, stopped };
     // Writes one frame. block: waits for room (in slices, watching `stop`); drop: only if there
-    // is room now. A frame the ring can never hold is refused (oversized) before anything is
-    // reserved. Never throws for the consumer's departure: the sink detaches (detached).
-    Result write(std::span<const std::byte> payload, Backpressure policy, const std::atomic<bool>& stop);
+    // is room now. Never throws for the local consumer's departure (detached).
+    virtual Result write(std::span<const std::byte> payload, Backpressure policy, const std::atomic<bool>& stop) = 0;
+};
+
+// Throws InvalidNameException (topic), SystemError (topic: the publisher's thread).
+std::unique_ptr<LocalSink> make_local_sink(const std::string& name, const ReceiverOptions& options, StatsCounters& stats,
+                                           const std::string& who);
+
+// A local buffer: attaches as its writer when the local consumer has created it (and again after
+// that consumer leaves), writes the metadata before the first frame, and refuses a frame its ring
+// can never hold (oversized) before anything is reserved.
+class BufferSink final : public LocalSink {
+public:
+    BufferSink(std::string name, WriterOptions options, StatsCounters& stats, std::string who)
+        : name_(std::move(name)), options_(options), stats_(stats), who_(std::move(who)) {}
+    bool try_attach() override;
+    void set_metadata(std::span<const std::byte> metadata) override;
+    Result write(std::span<const std::byte> payload, Backpressure policy, const std::atomic<bool>& stop) override;
 
 private:
     void write_metadata_if_due();

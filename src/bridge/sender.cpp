@@ -1,9 +1,10 @@
-// Sender: the reader of a local buffer, sending every frame and the metadata to its receivers.
+// Sender: the reader of a local buffer (or a subscriber of a local topic), sending every frame and the metadata to its receivers.
 #include <cstring>
 #include <optional>
 #include <random>
 
 #include "bridge/frame_pool.h"
+#include "bridge/local_source.h"
 #include "bridge/log.h"
 #include "bridge/options.h"
 #include "bridge/sender_peers.h"
@@ -13,7 +14,6 @@
 #include "bridge/zmq_handles.h"
 #include "zerobuffer/bridge.h"
 #include "zerobuffer/exceptions.h"
-#include "zerobuffer/reader.h"
 
 namespace zerobuffer::bridge {
 
@@ -30,7 +30,7 @@ std::uint64_t new_stream_id() {
 }
 
 std::string checked_who(const std::string& name, const SenderOptions& options) {
-    std::string who = "bridge sender '" + name + "'";
+    std::string who = detail::checked_local("sender", options.local, name);
     detail::validate(options.link, who);
     return who;
 }
@@ -43,7 +43,7 @@ public:
         : name_(std::move(name)),
           options_(std::move(options)),
           who_(checked_who(name_, options_)),
-          reader_(name_, options_.buffer, options_.reader),
+          source_(detail::make_local_source(name_, options_)),
           router_(context_, ZMQ_ROUTER),
           peers_(router_.get(), stats_, options_.link.backpressure, who_, stop_),
           stream_(new_stream_id()) {
@@ -76,7 +76,7 @@ private:
     // Destroyed in reverse: sockets, then the context (frames still queued are freed, and so
     // released, while it terminates), then the buffer, then the holders of lent frames.
     detail::FramePool pool_;
-    Reader reader_;
+    std::unique_ptr<detail::LocalSource> source_;
     detail::Context context_;
     detail::Socket router_;
     std::optional<detail::Monitor> monitor_;
@@ -122,7 +122,7 @@ void SenderImpl::wait_for_peer() {
 
 void SenderImpl::refresh_metadata() {
     if (metadata_known_) return;
-    const std::span<const std::byte> metadata = reader_.metadata();
+    const std::span<const std::byte> metadata = source_->metadata();
     if (metadata.empty()) return;
     metadata_.assign(metadata.begin(), metadata.end());
     metadata_known_ = true;
@@ -169,7 +169,7 @@ void SenderImpl::wait_for_local_writer(const std::exception& why) {
     stats_.local_peer_losses.add();
     detail::log(LogLevel::warn, "{}: {}; waiting for the next local writer", who_, why.what());
     while (!stop_.load(std::memory_order_relaxed)) {
-        if (reader_.wait_for_writer(kPollSlice)) return;
+        if (source_->wait_for_producer(kPollSlice)) return;
         service_network();
     }
 }
@@ -187,7 +187,7 @@ void SenderImpl::run() {
         }
         Frame frame;
         try {
-            frame = reader_.read_frame(kPollSlice);
+            frame = source_->read_frame(kPollSlice);
         } catch (const WriterDeadException& e) {
             wait_for_local_writer(e);
             continue;

@@ -58,11 +58,12 @@ private:
     int port_ = 0;
 };
 
-// A zerobuffer-bridge process (its supervisor), in a namespace or not, with its standard error
-// in a file. The destructor kills it (SIGKILL to the supervisor: its worker stops) and waits.
+// A zerobuffer-bridge process (its supervisor), or another `program`, in a namespace or not, with
+// its standard output and error in a file. The destructor stops it (SIGTERM, then SIGKILL; a
+// killed supervisor's worker stops too) and waits.
 class BridgeProcess {
 public:
-    BridgeProcess(const std::vector<std::string>& args, const std::string& netns);
+    BridgeProcess(const std::vector<std::string>& args, const std::string& netns, const std::string& program = {});
     ~BridgeProcess();
     BridgeProcess(const BridgeProcess&) = delete;
     BridgeProcess& operator=(const BridgeProcess&) = delete;

@@ -79,10 +79,10 @@ std::string bridge_binary() {
     return path;
 }
 
-BridgeProcess::BridgeProcess(const std::vector<std::string>& args, const std::string& netns) {
+BridgeProcess::BridgeProcess(const std::vector<std::string>& args, const std::string& netns, const std::string& program) {
     static std::atomic<int> counter{0};
     log_path_ = "/tmp/zbbridge_log_" + std::to_string(::getpid()) + "_" + std::to_string(counter.fetch_add(1)) + ".txt";
-    const std::string binary = bridge_binary();
+    const std::string binary = program.empty() ? bridge_binary() : program;
     std::vector<std::string> argv_strings{binary};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     pid_ = ::fork();

@@ -1,4 +1,6 @@
 // zerobuffer-bridge send: read a local buffer (the bridge creates it, as its reader) and send it.
+#include <unistd.h>
+
 #include "commands.h"
 #include "link_args.h"
 #include "live_figures.h"
@@ -13,9 +15,10 @@ void stop_sender() {
 
 int cmd_send(int argc, char** argv) {
     zbtool::ArgParser parser("zerobuffer-bridge", "send",
-                             "Creates local buffer NAME as its reader (the local producer writes into it) and sends "
-                             "every frame and the metadata to the receivers.");
-    parser.option("", "from", "buffer:NAME", "the local buffer to create and read")
+                             "Creates local buffer NAME as its reader (the local producer writes into it), or subscribes "
+                             "to topic T, and sends every frame and the metadata to the receivers.");
+    parser.option("", "from", "buffer:NAME|topic:T", "the local buffer to create and read, or the topic to subscribe to")
+        .option("", "subscriber-id", "ID", "topic:T: the ID of this bridge's subscriber buffer T@ID (default: bridge-PID)")
         .option("", "ring-size", "SIZE", "payload ring of the local buffer (K/M/G)", "64M")
         .option("", "metadata-size", "SIZE", "metadata block of the local buffer (K/M/G)", "4K")
         .flag("", "copy", "copy each frame into a ZeroMQ message instead of sending it from shared memory");
@@ -23,16 +26,23 @@ int cmd_send(int argc, char** argv) {
     parser.epilog("exit codes: 0 stopped (SIGINT/SIGTERM), 1 error, 2 bad usage; 128+N: the worker was killed by signal N");
     if (!parser.parse_or_print_help(argc, argv, 2)) return kExitOk;
     set_default_log_level(parser);
-    if (!parser.has("from")) throw zbtool::UsageError("--from buffer:NAME is required");
-    const std::string name = local_buffer(parser.get("from"), "--from");
+    if (!parser.has("from")) throw zbtool::UsageError("--from buffer:NAME or --from topic:T is required");
+    const Local local = parse_local(parser.get("from"), "--from");
+    const std::string& name = local.name;
     zerobuffer::bridge::SenderOptions options;
+    options.local = local.kind;
+    // A topic's subscriber buffer gets a name known here, so that this process can remove what
+    // a killed worker leaves of it.
+    options.subscriber_id = parser.has("subscriber-id") ? parser.get("subscriber-id") : "bridge-" + std::to_string(::getpid());
+    const std::string reclaim = local.kind == zerobuffer::bridge::LocalKind::topic
+                                    ? name + "@" + options.subscriber_id : name;
     options.link = link_options(parser, Side::send);
     options.buffer.payload_size = parser.get_size("ring-size");
     options.buffer.metadata_size = parser.get_size("metadata-size");
     options.zero_copy = !parser.has("copy");
     const FiguresFormat format = parser.has("quiet") ? FiguresFormat::none
                                  : parser.has("json") ? FiguresFormat::json : FiguresFormat::text;
-    return run_supervised("send", name, [&] {
+    return run_supervised("send", reclaim, [&] {
         zerobuffer::bridge::Sender sender(name, options);
         g_sender = &sender;
         set_stop_handler(&stop_sender);

@@ -22,13 +22,12 @@ std::vector<std::string> split_list(const std::string& text) {
     return items;
 }
 
-std::string local_buffer(const std::string& text, const std::string& option) {
-    const std::string prefix = "buffer:";
-    if (text.starts_with(prefix) && text.size() > prefix.size()) return text.substr(prefix.size());
-    if (text.starts_with("topic:")) {
-        throw zbtool::UsageError(option + " '" + text + "': topics are not available in this build (use buffer:NAME)");
+Local parse_local(const std::string& text, const std::string& option) {
+    for (const auto& [prefix, kind] : {std::pair{std::string("buffer:"), bridge::LocalKind::buffer},
+                                       std::pair{std::string("topic:"), bridge::LocalKind::topic}}) {
+        if (text.starts_with(prefix) && text.size() > prefix.size()) return Local{kind, text.substr(prefix.size())};
     }
-    throw zbtool::UsageError(option + " '" + text + "': expected buffer:NAME");
+    throw zbtool::UsageError(option + " '" + text + "': expected buffer:NAME or topic:T");
 }
 
 void set_default_log_level(const zbtool::ArgParser& parser) {

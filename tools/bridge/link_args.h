@@ -17,9 +17,12 @@ void declare_link_options(zbtool::ArgParser& parser, Side side);
 // Fills LinkOptions from the parsed command line. Throws zbtool::UsageError (bad values) and
 // what parse_endpoint / read_curve_key_file throw.
 zerobuffer::bridge::LinkOptions link_options(const zbtool::ArgParser& parser, Side side);
-// "buffer:NAME" -> NAME. Throws UsageError naming the option and the text (topic:T is not
-// available in this build).
-std::string local_buffer(const std::string& text, const std::string& option);
+// "buffer:NAME" or "topic:T". Throws UsageError naming the option and the text.
+struct Local {
+    zerobuffer::bridge::LocalKind kind = zerobuffer::bridge::LocalKind::buffer;
+    std::string name;
+};
+Local parse_local(const std::string& text, const std::string& option);
 // The program logs at info level (connections, gaps, rejected input, the local buffer's state) on
 // standard error, at error level with --quiet; ZEROBUFFER_LOG_LEVEL, when set, wins.
 void set_default_log_level(const zbtool::ArgParser& parser);

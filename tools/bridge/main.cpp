@@ -14,9 +14,11 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: zerobuffer-bridge <command> [options]   (zerobuffer-bridge <command> --help for details)\n"
-    "  send --from buffer:NAME --to tcp://HOST:PORT   create NAME (as its reader) and send every frame\n"
+    "  send --from buffer:NAME|topic:T --to tcp://HOST:PORT\n"
+    "                                                 create NAME (as its reader) or subscribe to T; send every frame\n"
     "       [--listen tcp://*:PORT] [--policy block|drop] [--hwm N] [--copy] [--curve-key F --curve-server-key F]\n"
-    "  recv --listen tcp://*:PORT --to buffer:NAME    write what arrives into NAME (as its writer)\n"
+    "  recv --listen tcp://*:PORT --to buffer:NAME|topic:T\n"
+    "                                                 write what arrives into NAME (as its writer) or publish on T\n"
     "       [--connect tcp://HOST:PORT] [--policy block|drop] [--hwm N] [--max-frame SIZE] [--curve-key F]\n"
     "  keygen BASE                                    CURVE key pair: BASE.key (secret) and BASE.pub\n"
     "  --version                                      print the version\n"
