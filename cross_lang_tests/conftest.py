@@ -26,9 +26,14 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        native = f"zerobuffer-native {version('zerobuffer-native')} (the third peer, as \"native\")"
+    except PackageNotFoundError:
+        native = "zerobuffer-native not installed: its cases are not collected"
     return [f"zerobuffer-interop: {INTEROP}",
-            f"zerobuffer-ipc {version('zerobuffer-ipc')}, posix-ipc {version('posix-ipc')}, session tag {SESSION_TAG}"]
+            f"zerobuffer-ipc {version('zerobuffer-ipc')}, posix-ipc {version('posix-ipc')}, session tag {SESSION_TAG}",
+            native]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Python peer for the cross-language suite: drives the real `zerobuffer` package from PyPI.
+"""Python peer for the cross-language suite: drives the real `zerobuffer` package from PyPI, or
+this repository's `zerobuffer_native` in its place.
 
 Sub-commands and options mirror tools/interop (the C++ `zerobuffer-interop`), and the JSON
 result uses the same snake_case keys, so a test can run either language in either role:
@@ -9,6 +10,11 @@ result uses the same snake_case keys, so a test can run either language in eithe
     pypeer.py create NAME [--metadata-size N] [--payload-size N] [--hold-ms MS]
     pypeer.py duplex-server CHANNEL [-n N] [--sizes SPEC] [--verify P] ...
     pypeer.py duplex-client CHANNEL [-n N] [--sizes SPEC] [--pattern P] ...
+
+ZEROBUFFER_PYPEER_PACKAGE selects the package: "ipc" (default) imports zerobuffer-ipc;
+"native" imports zerobuffer_native *under the name zerobuffer* (its modules are entered in
+sys.modules as zerobuffer, zerobuffer.exceptions and zerobuffer.duplex), and the rest of this
+file runs unchanged against it: the drop-in claim. The JSON result names the package in "package".
 
 Test data (contract section 10.1) and size schedules are defined in zbdata.py, shared with the
 tests. Exit codes: 0 ok, 1 verification errors or errors while streaming, 2 exception, 3 bad
@@ -27,6 +33,19 @@ from datetime import timedelta
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import zbdata  # noqa: E402
+
+PACKAGE = os.environ.get("ZEROBUFFER_PYPEER_PACKAGE", "ipc")
+if PACKAGE == "native":
+    # The one change a user makes: zerobuffer_native imported as zerobuffer.
+    import zerobuffer_native
+    import zerobuffer_native.duplex
+    import zerobuffer_native.exceptions
+
+    sys.modules["zerobuffer"] = zerobuffer_native
+    sys.modules["zerobuffer.exceptions"] = zerobuffer_native.exceptions
+    sys.modules["zerobuffer.duplex"] = zerobuffer_native.duplex
+elif PACKAGE != "ipc":
+    sys.exit(f"pypeer.py: ZEROBUFFER_PYPEER_PACKAGE must be ipc or native, not {PACKAGE!r}")
 
 import zerobuffer  # noqa: E402
 from zerobuffer import BufferConfig, Reader, Writer  # noqa: E402
@@ -73,6 +92,7 @@ def signal_ready(args, name):
 
 
 def emit(result):
+    result["package"] = zerobuffer.__name__  # the name of the package actually imported
     print(json.dumps(result), flush=True)
 
 
@@ -124,8 +144,17 @@ def log(args, text):
         print(text, file=sys.stderr, flush=True)
 
 
-def oieb_snapshot(oieb):
-    """A few OIEB fields from a live Reader/Writer (private API, diagnostics only)."""
+def oieb_snapshot(endpoint):
+    """A few OIEB fields from a live Reader/Writer: zerobuffer-ipc's private OIEB view, or
+    the public health() of a package without it (diagnostics only)."""
+    if not hasattr(endpoint, "_oieb"):
+        try:
+            h = endpoint.health()
+        except Exception:  # closed already
+            return None
+        return {k: h[k] for k in ("payload_size", "payload_free_bytes", "write_pos", "read_pos", "written_count",
+                                  "read_count", "metadata_written_bytes", "writer_pid", "reader_pid")}
+    oieb = endpoint._oieb
     if oieb is None:
         return None
     try:
@@ -221,7 +250,7 @@ def cmd_writer(argv):
             end = time.monotonic() + args.linger_ms / 1000.0
             while time.monotonic() < end and not _stop:
                 time.sleep(0.02)
-        health = oieb_snapshot(writer._oieb)
+        health = oieb_snapshot(writer)
     except Exception as e:  # noqa: BLE001 - every peer failure is reported, not raised
         exc = ex_type(e)
         errors.append(describe(e))
@@ -229,7 +258,7 @@ def cmd_writer(argv):
     finally:
         if writer is not None:
             if health is None:
-                health = oieb_snapshot(writer._oieb)
+                health = oieb_snapshot(writer)
             writer.close()
     emit({
         "operation": "write",
@@ -397,7 +426,7 @@ def cmd_reader(argv):
             duration = time.monotonic() - t0 if nread else 0.0
             exc = ex_type(e)
             errors.append(f"after {nread} frames: {describe(e)}")
-        health = oieb_snapshot(reader._oieb)
+        health = oieb_snapshot(reader)
     except Exception as e:  # noqa: BLE001
         exc = ex_type(e)
         errors.append(describe(e))
@@ -452,7 +481,7 @@ def cmd_create(argv):
         end = time.monotonic() + args.hold_ms / 1000.0
         while not _stop and (args.hold_ms == 0 or time.monotonic() < end):
             time.sleep(0.02)
-        health = oieb_snapshot(reader._oieb)
+        health = oieb_snapshot(reader)
     except Exception as e:  # noqa: BLE001
         exc = ex_type(e)
         errors.append(describe(e))
@@ -535,6 +564,8 @@ def cmd_duplex_server(argv):
             if not server.is_running:
                 stopped_by_itself = True
                 break
+            if args.requests and state["handled"] >= args.requests and state["disconnects"]:
+                break  # a server that goes on serving the next client is done here
             if time.monotonic() >= deadline:
                 timed_out = True
                 break

@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from xl import (DIRECTIONS, DIRECTION_IDS, LANGS, OTHER, SHM_DIR, assert_clean, check, existing_objects,
+from xl import (DIRECTIONS, DIRECTION_IDS, INTRUDER_IDS, INTRUDERS, LANGS, OURS, SHM_DIR, assert_clean, check,
+                existing_objects,
                 objects_of, read_oieb, wait_until)
 
 SMALL_RING = ["--metadata-size", 64, "--payload-size", "16K"]
@@ -89,7 +90,7 @@ def _crash_reader(zb, lang, name, extra=()):
     return holder
 
 
-@pytest.mark.parametrize("dead,new", [("cpp", "py"), ("py", "cpp")], ids=["cpp_dead-py_new", "py_dead-cpp_new"])
+@pytest.mark.parametrize("dead,new", INTRUDERS, ids=[f"{a}_dead-{b}_new" for a, b in INTRUDERS])
 def test_new_reader_reclaims_buffer_of_killed_reader(zb, dead, new):
     name = zb.name("rc")
     old = _crash_reader(zb, dead, name)
@@ -101,7 +102,8 @@ def test_new_reader_reclaims_buffer_of_killed_reader(zb, dead, new):
     assert_clean(r.result(30), frames_read=20)
 
 
-def test_cpp_reader_reclaims_killed_python_reader_with_live_writer(zb):
+@pytest.mark.parametrize("ours", OURS)
+def test_cpp_reader_reclaims_killed_python_reader_with_live_writer(zb, ours):
     """Our reader replaces a crashed Python reader even while the Python writer is still attached
     (the writer is dead to this buffer: it points at the unlinked segment). Python itself cannot do
     this (test_peer_bugs.py)."""
@@ -110,8 +112,8 @@ def test_cpp_reader_reclaims_killed_python_reader_with_live_writer(zb):
     old_writer = zb.spawn("py", "writer", [name, "-n", 3, "-s", 100, "--linger-ms", 30000], label="py-old-writer")
     old_writer.wait_ready()
     holder.kill()
-    r = zb.spawn("cpp", "reader", [name, "-n", 10, "-s", 100, "--verify", "sequential", *SMALL_RING],
-                 label="cpp-reader").wait_ready()
+    r = zb.spawn(ours, "reader", [name, "-n", 10, "-s", 100, "--verify", "sequential", *SMALL_RING],
+                 label=f"{ours}-reader").wait_ready()
     assert old_writer.running()
     check({"_logs": r.logs()}, oieb_field(name, "reader_pid") == r.pid and oieb_field(name, "writer_pid") == 0,
           "the new buffer should be fresh: our reader, no writer")
@@ -121,13 +123,14 @@ def test_cpp_reader_reclaims_killed_python_reader_with_live_writer(zb):
     assert_clean(old_writer.result(20), frames_written=3)
 
 
-def test_cpp_reader_reuses_name_after_python_reader_leaked_semaphores(zb):
+@pytest.mark.parametrize("ours", OURS)
+def test_cpp_reader_reuses_name_after_python_reader_leaked_semaphores(zb, ours):
     """A Python reader that closes gracefully leaves both semaphores (contract section 6.3); our
     reader takes the name over, and when it closes nothing at all is left."""
     name = zb.name("leak")
     assert_clean(zb.run("py", "create", [name, "--hold-ms", 1, *SMALL_RING], label="py-reader"))
-    r = zb.spawn("cpp", "reader", [name, "-n", 5, "-s", 64, "--verify", "sequential", *SMALL_RING],
-                 label="cpp-reader").wait_ready()
+    r = zb.spawn(ours, "reader", [name, "-n", 5, "-s", 64, "--verify", "sequential", *SMALL_RING],
+                 label=f"{ours}-reader").wait_ready()
     assert_clean(zb.run("py", "writer", [name, "-n", 5, "-s", 64]), frames_written=5)
     assert_clean(r.result(30), frames_read=5)
     assert existing_objects(name) == [], f"left behind: {existing_objects(name)}"
@@ -136,16 +139,15 @@ def test_cpp_reader_reuses_name_after_python_reader_leaked_semaphores(zb):
 # ---------------------------------------------------------------------------------------------
 # A live reader is never destroyed by a reader of the other language
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("live", LANGS, ids=["cpp_live-py_intruder", "py_live-cpp_intruder"])
-def test_live_reader_survives_second_reader_of_other_language(zb, live):
-    intruder = OTHER[live]
+@pytest.mark.parametrize("live,intruder", INTRUDERS, ids=INTRUDER_IDS)
+def test_live_reader_survives_second_reader_of_other_language(zb, live, intruder):
     name = zb.name("live")
     r = zb.spawn(live, "reader", [name, "-n", 10, "-s", 200, "--verify", "sequential", "--timeout-ms", 20000,
                                   *SMALL_RING], label=f"{live}-reader").wait_ready()
     before = {p.name: os.stat(p).st_ino for p in objects_of(name) if p.exists()}
     attempt = zb.run(intruder, "create", [name, "--hold-ms", 1, *SMALL_RING], label=f"{intruder}-intruder")
     check(attempt, attempt["exit_code"] == 2, "the second reader must fail")
-    if intruder == "cpp":
+    if intruder in OURS:
         check(attempt, attempt["exception_type"] == "ReaderAlreadyConnectedException", "a clear error is expected")
     after = {p.name: os.stat(p).st_ino for p in objects_of(name) if p.exists()}
     assert after == before, f"the live reader's objects changed: {before} -> {after}"
@@ -157,10 +159,11 @@ def test_live_reader_survives_second_reader_of_other_language(zb, live):
 # ---------------------------------------------------------------------------------------------
 # Writers meeting a dead reader, replaced writers, empty metadata
 # ---------------------------------------------------------------------------------------------
-def test_cpp_writer_refuses_buffer_of_killed_python_reader(zb):
+@pytest.mark.parametrize("ours", OURS)
+def test_cpp_writer_refuses_buffer_of_killed_python_reader(zb, ours):
     name = zb.name("dr")
     _crash_reader(zb, "py", name)
-    res = zb.run("cpp", "writer", [name, "-n", 5, "-s", 100])
+    res = zb.run(ours, "writer", [name, "-n", 5, "-s", 100])
     check(res, res["exit_code"] == 2 and res["exception_type"] == "ReaderDeadException" and res["frames_written"] == 0,
           "our writer must refuse a buffer whose reader is dead")
     check(res, oieb_field(name, "writer_pid") == 0, "a refused writer must not claim the buffer")
@@ -177,23 +180,25 @@ def test_cpp_reader_accepts_replacement_python_writer(zb):
     assert_clean(r.result(30), frames_read=10, writer_restarts=1, last_sequence=5)
 
 
-def test_cpp_reader_reads_empty_metadata_from_python_writer(zb):
+@pytest.mark.parametrize("ours", OURS)
+def test_cpp_reader_reads_empty_metadata_from_python_writer(zb, ours):
     name = zb.name("em")
-    r = zb.spawn("cpp", "reader", [name, "-n", 2, "-s", 10, "--verify", "sequential", "--empty-metadata",
-                                   *SMALL_RING], label="cpp-reader").wait_ready()
+    r = zb.spawn(ours, "reader", [name, "-n", 2, "-s", 10, "--verify", "sequential", "--empty-metadata",
+                                   *SMALL_RING], label=f"{ours}-reader").wait_ready()
     assert_clean(zb.run("py", "writer", [name, "-n", 2, "-s", 10, "--empty-metadata"]), frames_written=2)
     assert_clean(r.result(30), frames_read=2, metadata_ok=True, metadata_size=0)
 
 
-def test_python_writer_exact_fit_with_lagging_reader_then_exit(zb):
+@pytest.mark.parametrize("ours", OURS)
+def test_python_writer_exact_fit_with_lagging_reader_then_exit(zb, ours):
     """Python writer, 128-byte frames in a 1 KiB ring, our reader slow: frame 8 ends exactly at
     the ring's end (write_pos = S), frame 9 wraps without a marker and the Python writer counts a
     phantom wrap (contract section 3.7). Our reader must read all 16 frames and still notice
     the writer's graceful exit, although written_count > read_count for ever."""
     name = zb.name("ph")
-    r = zb.spawn("cpp", "reader", [name, "-n", 16, "-s", 112, "--verify", "sequential", "--delay-ms", 30,
+    r = zb.spawn(ours, "reader", [name, "-n", 16, "-s", 112, "--verify", "sequential", "--delay-ms", 30,
                                    "--expect-writer-death", "--timeout-ms", 3000, "--metadata-size", 64,
-                                   "--payload-size", 1024], label="cpp-reader").wait_ready()
+                                   "--payload-size", 1024], label=f"{ours}-reader").wait_ready()
     w = zb.run("py", "writer", [name, "-n", 16, "-s", 112], label="py-writer")
     assert_clean(w, frames_written=16)
     check(w, w["health"]["written_count"] == 17, "the Python writer should have counted one phantom wrap")
@@ -201,15 +206,16 @@ def test_python_writer_exact_fit_with_lagging_reader_then_exit(zb):
     assert_clean(res, frames_read=16, writer_gone=True)
 
 
-def test_cpp_writer_refuses_frame_that_cannot_be_placed_for_python_reader(zb):
+@pytest.mark.parametrize("ours", OURS)
+def test_cpp_writer_refuses_frame_that_cannot_be_placed_for_python_reader(zb, ours):
     """600 B then 900 B in a 1 KiB ring: the second frame can never be placed under the v1 rules
     (catalogue B1). Our writer says so at once (FrameTooLargeException) instead of stalling like
     the Python writer (test_peer_bugs.py); the frame before it arrives intact."""
     name = zb.name("tl")
     r = zb.spawn("py", "reader", [name, "-n", 1, "--sizes", "list:584,884", "--verify", "sequential", "--delay-ms", 500,
                                   "--metadata-size", 64, "--payload-size", 1024], label="py-reader").wait_ready()
-    w = zb.run("cpp", "writer", [name, "-n", 2, "--sizes", "list:584,884", "--write-timeout-ms", 20000],
-               label="cpp-writer")
+    w = zb.run(ours, "writer", [name, "-n", 2, "--sizes", "list:584,884", "--write-timeout-ms", 20000],
+               label=f"{ours}-writer")
     check(w, w["exit_code"] == 2 and w["exception_type"] == "FrameTooLargeException" and w["frames_written"] == 1,
           "our writer must refuse the frame with FrameTooLargeException")
     check(w, w["duration_seconds"] < 5, "the refusal must be immediate, not a timeout")
@@ -239,6 +245,9 @@ def test_oieb_identical_after_creation(zb):
     assert py_dump["segment_size"] == cpp_dump["segment_size"] == 128 + 128 + 1024
     mask = lambda b: b[:0x58] + b"\0" * 8 + b[0x60:]  # noqa: E731
     assert mask(py_raw) == mask(cpp_raw), f"\npy : {py_raw.hex()}\ncpp: {cpp_raw.hex()}"
+    if "native" in dumps:
+        native_raw, native_dump = dumps["native"]
+        assert native_dump["segment_size"] == cpp_dump["segment_size"] and mask(native_raw) == mask(cpp_raw)
     f = cpp_dump["fields"]
     assert (f["oieb_size"], f["version"], f["metadata_size"], f["payload_size"], f["payload_free_bytes"]) == \
         (128, [1, 0, 0, 0], 128, 1024, 1024)
@@ -247,7 +256,7 @@ def test_oieb_identical_after_creation(zb):
 def test_written_bytes_identical_for_every_writer_reader_pair(zb):
     """Metadata "hello" and frames of 3, 200 and 500 bytes written by each writer into a buffer
     created by each reader: the whole segments (OIEB, metadata block, payload ring) are
-    byte-identical across the four pairs once the PID fields are masked."""
+    byte-identical across every pair (nine with zerobuffer_native) once the PID fields are masked."""
     segments = {}
     for reader in LANGS:
         for writer in LANGS:

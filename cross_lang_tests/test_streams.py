@@ -7,7 +7,7 @@ import pytest
 
 import ringsim
 import zbdata
-from xl import DIRECTIONS, DIRECTION_IDS, assert_clean, check
+from xl import DIRECTIONS, DIRECTION_IDS, LANGS, OURS, assert_clean, check
 
 SMALL = ["--metadata-size", 1024, "--payload-size", "1M"]
 
@@ -92,9 +92,9 @@ def test_20000_frames_heavy_wraparound(zb, writer, reader, tmp_path):
     wraps early instead); for the Python writer it includes frames leaving 1..15-byte tails
     (it wraps without a marker; our reader must follow), but no exact fits (peer bug)."""
     S, count = 4096, 20000
-    model = "cpp" if writer == "cpp" else "python"
+    model = "cpp" if writer in OURS else "python"  # zerobuffer_native writes with the C++ writer
     sizes, stats = ringsim.wrap_schedule(model, S, count, seed=4242, max_n=1000)
-    if writer == "cpp":
+    if writer in OURS:
         assert stats.get("exact_fit", 0) >= 50 and stats.get("early_wrap", 0) >= 50, stats
     else:
         assert stats.get("wrap_no_marker", 0) >= 100 and stats.get("exact_fit", 0) == 0, stats
@@ -130,14 +130,15 @@ def test_200_large_frames_through_256_mib(zb, writer, reader):
     check(r, r["health"]["read_count"] == n + 2, "two wrap markers expected (after frames 86 and 172)")
 
 
-def test_relay_python_to_python_through_cpp(zb):
+@pytest.mark.parametrize("py", [lang for lang in LANGS if lang != "cpp"])
+def test_relay_python_to_python_through_cpp(zb, py):
     """Python writer -> C++ relay -> Python reader: metadata and 500 mixed frames unchanged."""
     a, b = zb.name("in"), zb.name("out")
     sizes = "mixed:1:20000:99"
-    reader = zb.spawn("py", "reader", [b, "-n", 500, "--sizes", sizes, "--verify", "sequential", "-m", "relayed",
-                                       *SMALL], label="py-reader").wait_ready()
+    reader = zb.spawn(py, "reader", [b, "-n", 500, "--sizes", sizes, "--verify", "sequential", "-m", "relayed",
+                                       *SMALL], label=f"{py}-reader").wait_ready()
     relay = zb.spawn("cpp", "relay", [a, b, "-n", 500, *SMALL], label="cpp-relay").wait_ready()
-    w = zb.run("py", "writer", [a, "-n", 500, "--sizes", sizes, "-m", "relayed"], label="py-writer")
+    w = zb.run(py, "writer", [a, "-n", 500, "--sizes", sizes, "-m", "relayed"], label=f"{py}-writer")
     assert_clean(w, frames_written=500)
     assert_clean(relay.result(60), frames_relayed=500, metadata_relayed=True, metadata_size=7)
     assert_clean(reader.result(60), frames_read=500, metadata_ok=True)

@@ -1,5 +1,6 @@
 """Helpers of the cross-language suite: peers as processes, buffer names, OIEB access, cleanup."""
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -112,7 +113,7 @@ def pid_alive(pid):
 class Proc:
     """A peer process: stdout/stderr go to files; `result()` parses its JSON line."""
 
-    def __init__(self, label, argv, workdir, ready):
+    def __init__(self, label, argv, workdir, ready, env=None):
         self.label = label
         self.argv = argv
         self.out_path = workdir / f"{label}.out"
@@ -122,7 +123,7 @@ class Proc:
             argv = argv + ["--ready-file", str(self.ready_path)]
         self._out = open(self.out_path, "wb")
         self._err = open(self.err_path, "wb")
-        self.popen = subprocess.Popen(argv, stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+        self.popen = subprocess.Popen(argv, stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL, env=env)
         self.pid = self.popen.pid
         self._result = None
 
@@ -201,7 +202,7 @@ class Proc:
 class ZB:
     """Per-test helper: unique names, peers, cleanup."""
 
-    LANGS = ("cpp", "py")
+    LANGS = ("cpp", "py", "native")
 
     def __init__(self, request, workdir):
         self.workdir = workdir
@@ -246,13 +247,22 @@ class ZB:
             args += ["--first-timeout-ms", str(FIRST_FRAME_TIMEOUT_MS)]
         if lang == "cpp":
             return [str(INTEROP), sub, *args, "--json-output"]
-        if lang == "py":
+        if lang in ("py", "native"):
             return [sys.executable, str(PYPEER), sub, *args]
         raise ValueError(lang)
 
+    @staticmethod
+    def env(lang):
+        """pypeer.py drives zerobuffer-ipc ("py") or zerobuffer_native imported as zerobuffer ("native")."""
+        if lang == "native":
+            return {**os.environ, "ZEROBUFFER_PYPEER_PACKAGE": "native"}
+        if lang == "py":
+            return {k: v for k, v in os.environ.items() if k != "ZEROBUFFER_PYPEER_PACKAGE"}
+        return None
+
     def spawn(self, lang, sub, args, label=None, ready=True):
         label = label or f"{lang}-{sub}-{len(self.procs)}"
-        proc = Proc(label, self.command(lang, sub, args), self.workdir, ready)
+        proc = Proc(label, self.command(lang, sub, args), self.workdir, ready, env=self.env(lang))
         self.procs.append(proc)
         return proc
 
@@ -304,7 +314,15 @@ def assert_clean(result, **expected):
     return result
 
 
-DIRECTIONS = (("cpp", "py"), ("py", "cpp"))
-DIRECTION_IDS = ("cpp_writer-py_reader", "py_writer-cpp_reader")
-LANGS = ("cpp", "py")
-OTHER = {"cpp": "py", "py": "cpp"}
+# "py" is zerobuffer-ipc, "native" zerobuffer_native (this repository's Python package), both
+# through pypeer.py; "cpp" is tools/zerobuffer-interop.
+NATIVE_AVAILABLE = importlib.util.find_spec("zerobuffer_native") is not None
+_PAIRS = (("cpp", "py"), ("py", "cpp"), ("native", "py"), ("py", "native"), ("native", "cpp"), ("cpp", "native"))
+DIRECTIONS = tuple(p for p in _PAIRS if NATIVE_AVAILABLE or "native" not in p)
+DIRECTION_IDS = tuple(f"{w}_writer-{r}_reader" for w, r in DIRECTIONS)
+LANGS = ("cpp", "py", "native") if NATIVE_AVAILABLE else ("cpp", "py")
+# Second-reader pairs (live reader, intruder).
+INTRUDERS = tuple((a, b) for a, b in _PAIRS if NATIVE_AVAILABLE or "native" not in (a, b))
+INTRUDER_IDS = tuple(f"{a}_live-{b}_intruder" for a, b in INTRUDERS)
+# Writers and readers of this repository (the C++ library).
+OURS = ("cpp", "native") if NATIVE_AVAILABLE else ("cpp",)

@@ -70,7 +70,10 @@ for pass in $passes; do
       export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
       ;;
     tsan)
-      flags="-fsanitize=thread -O1 -g1"
+      # -Wno-tsan: GCC warns that TSan does not model atomic_thread_fence. The one fence in the
+      # library (Writer::Impl::post_frame) orders our write_pos store before sem_getvalue's load
+      # inside glibc, which TSan does not see either; without the flag -Werror stops the build.
+      flags="-fsanitize=thread -Wno-tsan -O1 -g1"
       link="-fsanitize=thread"
       exclude="install|stress|bridge"
       # 100 MiB frame copies run ~10x slower under TSan and miss this scenario's 2 s timing bound.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, runs every CTest test, then the
-# cross-language suite (cross_lang_tests/run.sh, when present), then checks that the run left
-# nothing in /dev/shm or /tmp/zerobuffer. Exits nonzero if any part failed.
+# The whole test suite: installs what is missing, builds, runs every CTest test, then the Python
+# package's suite (scripts/python.sh: builds the zerobuffer-native wheel into a venv, cached, and
+# runs python/tests), then the cross-language suite (cross_lang_tests/run.sh, when present: our
+# C++ programs, zerobuffer-ipc and zerobuffer-native), then checks that the run left nothing in
+# /dev/shm or /tmp/zerobuffer. Exits nonzero if any part failed.
 #   BUILD_DIR     build directory (default: <repo>/build)
 #   BUILD_TYPE    Release (default) or RelWithDebInfo
 #   CTEST_JOBS    parallel tests (default 2)
@@ -30,6 +32,11 @@ status_ctest=0
 # shellcheck disable=SC2086
 (cd "$build_dir" && ctest --output-on-failure -j "$ctest_jobs" --timeout "$test_timeout" ${CTEST_ARGS:-}) \
   || status_ctest=$?
+
+status_python=0
+python_start=$(date +%s)
+bash "$here/python.sh" || status_python=$?
+python_elapsed=$(($(date +%s) - python_start))
 
 status_cross=0
 cross_note="absent"
@@ -80,6 +87,6 @@ fi
 
 verdict() { (($1 == 0)) && echo ok || echo "FAILED($1)"; }
 elapsed=$(($(date +%s) - start))
-echo "SUMMARY: ctest $(verdict $status_ctest), cross-language $([[ $cross_note == ran ]] && verdict $status_cross || echo absent), leftovers $(verdict $status_leak), ${elapsed}s"
+echo "SUMMARY: ctest $(verdict $status_ctest), python $(verdict $status_python) (${python_elapsed}s), cross-language $([[ $cross_note == ran ]] && verdict $status_cross || echo absent), leftovers $(verdict $status_leak), ${elapsed}s"
 
-((status_ctest == 0 && status_cross == 0 && status_leak == 0))
+((status_ctest == 0 && status_python == 0 && status_cross == 0 && status_leak == 0))

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
 #include <string>
 
 #include "zerobuffer/config.h"
@@ -103,11 +104,25 @@ private:
 class ZEROBUFFER_API FrameReservation {
 public:
     FrameReservation() noexcept = default;  // invalid
-    FrameReservation(FrameReservation&& other) noexcept;
-    FrameReservation& operator=(FrameReservation&& other) noexcept;
+    FrameReservation(FrameReservation&& other) noexcept
+        : writer_(std::exchange(other.writer_, nullptr)), active_(other.active_), data_(other.data_),
+          sequence_(other.sequence_) {
+        if (writer_ != nullptr) *active_ = this;  // the writer follows its pending reservation
+    }
+    FrameReservation& operator=(FrameReservation&& other) noexcept {
+        if (this != &other) {
+            abandon();
+            writer_ = std::exchange(other.writer_, nullptr);
+            active_ = other.active_;
+            data_ = other.data_;
+            sequence_ = other.sequence_;
+            if (writer_ != nullptr) *active_ = this;
+        }
+        return *this;
+    }
     FrameReservation(const FrameReservation&) = delete;
     FrameReservation& operator=(const FrameReservation&) = delete;
-    ~FrameReservation();  // abandon()
+    ~FrameReservation() { abandon(); }
 
     // The bytes to fill; empty once invalid.
     [[nodiscard]] std::span<std::byte> data() const noexcept { return writer_ != nullptr ? data_ : std::span<std::byte>{}; }
@@ -118,12 +133,16 @@ public:
     // publishing throws (ReaderDeadException: the reader closed; the frame is dropped).
     std::uint64_t commit();
     // Drops it: nothing is published. Idempotent.
-    void abandon() noexcept;
+    void abandon() noexcept {
+        if (writer_ != nullptr) abandon_pending();
+    }
 
 private:
     friend class Writer;
     void detach() noexcept { writer_ = nullptr; }
+    void abandon_pending() noexcept;
     Writer::Impl* writer_ = nullptr;
+    FrameReservation** active_ = nullptr;  // the writer's record of its pending reservation
     std::span<std::byte> data_;
     std::uint64_t sequence_ = 0;
 };

@@ -221,6 +221,7 @@ FrameReservation Writer::Impl::acquire(std::size_t size, std::chrono::millisecon
     r.writer_ = this;
     r.data_ = {ring_.data() + placement->offset + protocol::kFrameHeaderSize, size};
     r.sequence_ = next_sequence_;
+    r.active_ = &active_;
     active_ = &r;  // follows the reservation through its moves
     return r;
 }
@@ -252,24 +253,6 @@ void Writer::Impl::abandon(FrameReservation& r) noexcept {
 
 // ---- FrameReservation ----
 
-FrameReservation::FrameReservation(FrameReservation&& other) noexcept
-    : writer_(std::exchange(other.writer_, nullptr)), data_(other.data_), sequence_(other.sequence_) {
-    if (writer_ != nullptr) writer_->active_ = this;
-}
-
-FrameReservation& FrameReservation::operator=(FrameReservation&& other) noexcept {
-    if (this != &other) {
-        abandon();
-        writer_ = std::exchange(other.writer_, nullptr);
-        data_ = other.data_;
-        sequence_ = other.sequence_;
-        if (writer_ != nullptr) writer_->active_ = this;
-    }
-    return *this;
-}
-
-FrameReservation::~FrameReservation() { abandon(); }
-
 std::uint64_t FrameReservation::commit() {
     if (writer_ == nullptr) {
         throw UsageException("commit of a frame reservation that is empty, already committed or abandoned, or whose "
@@ -278,8 +261,6 @@ std::uint64_t FrameReservation::commit() {
     return writer_->commit(*this);
 }
 
-void FrameReservation::abandon() noexcept {
-    if (writer_ != nullptr) writer_->abandon(*this);
-}
+void FrameReservation::abandon_pending() noexcept { writer_->abandon(*this); }
 
 }  // namespace zerobuffer

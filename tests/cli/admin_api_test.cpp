@@ -60,7 +60,7 @@ void make_segment(const std::string& name, const std::function<void(protocol::Oi
     o.payload_free_bytes = 1024;
     edit(o);
     std::memcpy(file.data(), &o, sizeof o);
-    std::memcpy(file.data() + 128, metadata.data(), metadata.size());
+    if (!metadata.empty()) std::memcpy(file.data() + 128, metadata.data(), metadata.size());
     std::ofstream("/dev/shm/" + name, std::ios::binary).write(reinterpret_cast<const char*>(file.data()),
                                                               static_cast<std::streamsize>(file.size()));
 }
