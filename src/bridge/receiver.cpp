@@ -200,20 +200,11 @@ Receiver::~Receiver() = default;
 Receiver::Receiver(Receiver&&) noexcept = default;
 Receiver& Receiver::operator=(Receiver&&) noexcept = default;
 
-void Receiver::run() {
-    if (!impl_) throw ObjectClosedException("bridge receiver: used after a move");
-    impl_->run();
-}
+void Receiver::run() { detail::live(impl_, "bridge receiver").run(); }
 void Receiver::request_stop() noexcept {
     if (impl_) impl_->request_stop();
 }
-BridgeStats Receiver::stats() const {
-    if (!impl_) throw ObjectClosedException("bridge receiver: used after a move");
-    return impl_->stats();
-}
-const std::string& Receiver::buffer_name() const {
-    if (!impl_) throw ObjectClosedException("bridge receiver: used after a move");
-    return impl_->name();
-}
+BridgeStats Receiver::stats() const { return detail::live(impl_, "bridge receiver").stats(); }
+const std::string& Receiver::buffer_name() const { return detail::live(impl_, "bridge receiver").name(); }
 
 }  // namespace zerobuffer::bridge

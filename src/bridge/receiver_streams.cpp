@@ -26,37 +26,33 @@ StreamTable::Stream* StreamTable::find_or_add(std::uint64_t stream, bool& added)
     return &streams_.back();
 }
 
-StreamTable::Update StreamTable::on_frame(std::uint64_t stream, std::uint64_t sequence) {
+StreamTable::Update StreamTable::advance(std::uint64_t stream, std::uint64_t next, Stream*& s) {
     bool added = false;
-    Stream* s = find_or_add(stream, added);
+    s = find_or_add(stream, added);
     Update update;
     update.joined = added;
     if (added) {
-        s->expected = sequence + 1;
-        return update;
-    }
-    if (sequence < s->expected) {
+        s->expected = next;
+    } else if (next < s->expected) {
         update.stale = true;
-        return update;
+    } else {
+        update.missing = next - s->expected;
+        s->expected = next;
     }
-    update.missing = sequence - s->expected;
-    s->expected = sequence + 1;
+    return update;
+}
+
+StreamTable::Update StreamTable::on_frame(std::uint64_t stream, std::uint64_t sequence) {
+    Stream* s = nullptr;
+    Update update = advance(stream, sequence, s);
+    if (!update.stale) s->expected = sequence + 1;
     return update;
 }
 
 StreamTable::Update StreamTable::on_metadata(std::uint64_t stream, std::uint64_t next_sequence) {
-    bool added = false;
-    Stream* s = find_or_add(stream, added);
-    Update update;
-    update.joined = added;
-    if (added) {
-        s->expected = next_sequence;
-        return update;
-    }
-    if (next_sequence > s->expected) {
-        update.missing = next_sequence - s->expected;
-        s->expected = next_sequence;
-    }
+    Stream* s = nullptr;
+    Update update = advance(stream, next_sequence, s);
+    update.stale = false;  // a connection's metadata may announce a sequence already passed
     return update;
 }
 

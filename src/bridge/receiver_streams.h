@@ -33,6 +33,9 @@ private:
         std::uint64_t last_use = 0;
     };
     Stream* find_or_add(std::uint64_t stream, bool& added);
+    // What `next` as the stream's next sequence says (stale: it is behind); moves the stream to
+    // it unless stale. `s` is the stream.
+    Update advance(std::uint64_t stream, std::uint64_t next, Stream*& s);
 
     std::size_t capacity_;
     std::vector<Stream> streams_;

@@ -210,20 +210,11 @@ Sender::~Sender() = default;
 Sender::Sender(Sender&&) noexcept = default;
 Sender& Sender::operator=(Sender&&) noexcept = default;
 
-void Sender::run() {
-    if (!impl_) throw ObjectClosedException("bridge sender: used after a move");
-    impl_->run();
-}
+void Sender::run() { detail::live(impl_, "bridge sender").run(); }
 void Sender::request_stop() noexcept {
     if (impl_) impl_->request_stop();
 }
-BridgeStats Sender::stats() const {
-    if (!impl_) throw ObjectClosedException("bridge sender: used after a move");
-    return impl_->stats();
-}
-const std::string& Sender::buffer_name() const {
-    if (!impl_) throw ObjectClosedException("bridge sender: used after a move");
-    return impl_->name();
-}
+BridgeStats Sender::stats() const { return detail::live(impl_, "bridge sender").stats(); }
+const std::string& Sender::buffer_name() const { return detail::live(impl_, "bridge sender").name(); }
 
 }  // namespace zerobuffer::bridge

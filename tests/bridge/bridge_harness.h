@@ -89,6 +89,8 @@ private:
 };
 
 std::string bridge_binary();
+// SIGTERM, and expects a clean exit (code 0) within 15 s.
+void stop_cleanly(BridgeProcess& process);
 
 // Frame contents: frame k has size frame_size(k) and bytes from a fixed table starting at k mod
 // 251, with k in its first 8 bytes (little-endian) when it has 8 or more.

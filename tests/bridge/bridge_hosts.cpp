@@ -148,6 +148,11 @@ std::string BridgeProcess::output() const {
     return text.str();
 }
 
+void stop_cleanly(BridgeProcess& process) {
+    process.signal(SIGTERM);
+    EXPECT_EQ(process.wait(15s), 0) << process.output();
+}
+
 bool BridgeProcess::wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const {
     return zerobuffer::test::eventually([&] { return output().find(text) != std::string::npos; }, timeout);
 }

@@ -20,11 +20,6 @@ std::vector<std::string> recv_args(const std::string& buffer, int port, const st
     return {"recv", "--listen", "tcp://*:" + std::to_string(port), "--to", "buffer:" + buffer, "--policy", policy, "--json"};
 }
 
-void stop_cleanly(BridgeProcess& process) {
-    process.signal(SIGTERM);
-    EXPECT_EQ(process.wait(15s), 0) << process.output();
-}
-
 }  // namespace
 
 TEST(BridgeStream, RandomSizesFrom1ByteTo3110400ArriveWholeInOrderWithMetadataFirst) {

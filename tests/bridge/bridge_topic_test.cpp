@@ -26,11 +26,6 @@ std::vector<std::string> send_args(const std::string& from, const std::string& t
     return {"send", "--from", from, "--to", to, "--policy", policy, "--ring-size", "16M", "--json"};
 }
 
-void stop_cleanly(BridgeProcess& process) {
-    process.signal(SIGTERM);
-    EXPECT_EQ(process.wait(15s), 0) << process.output();
-}
-
 // A forked publisher of `topic`: waits for a subscriber, sets the metadata and publishes frames
 // 0..count-1 (Sizes::small). Exit code 0 when every frame reached a subscriber.
 zerobuffer::test::Child start_publisher(const std::string& topic, std::uint64_t count, std::vector<std::byte> metadata) {

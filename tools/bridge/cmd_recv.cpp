@@ -1,16 +1,10 @@
 // zerobuffer-bridge recv: receive and write into a local buffer (as its writer; the local
-// consumer creates it).
+// consumer creates it), or publish on a local topic.
 #include "commands.h"
 #include "link_args.h"
 #include "live_figures.h"
 
 namespace zbbridge {
-namespace {
-zerobuffer::bridge::Receiver* g_receiver = nullptr;
-void stop_receiver() {
-    if (g_receiver != nullptr) g_receiver->request_stop();
-}
-}  // namespace
 
 int cmd_recv(int argc, char** argv) {
     zbtool::ArgParser parser("zerobuffer-bridge", "recv",
@@ -30,19 +24,11 @@ int cmd_recv(int argc, char** argv) {
     options.local = local.kind;
     options.link = link_options(parser, Side::recv);
     options.max_message_size = parser.get_size("max-frame");
-    const FiguresFormat format = parser.has("quiet") ? FiguresFormat::none
-                                 : parser.has("json") ? FiguresFormat::json : FiguresFormat::text;
-    // The receiver creates nothing local: nothing to reclaim after a kill.
+    const FiguresFormat format = figures_format(parser.has("quiet"), parser.has("json"));
+    // The receiver creates nothing local (a topic's publisher neither): nothing to reclaim.
     return run_supervised("recv", "", [&] {
-        zerobuffer::bridge::Receiver receiver(name, options);
-        g_receiver = &receiver;
-        set_stop_handler(&stop_receiver);
-        LiveFigures figures([&] { return receiver.stats(); }, "recv " + name, format);
-        receiver.run();
-        set_stop_handler(nullptr);
-        figures.stop();
-        g_receiver = nullptr;
-        return kExitOk;
+        using zerobuffer::bridge::Receiver;
+        return serve<Receiver>([&] { return Receiver(name, options); }, "recv " + name, format);
     });
 }
 

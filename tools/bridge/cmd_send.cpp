@@ -1,4 +1,5 @@
-// zerobuffer-bridge send: read a local buffer (the bridge creates it, as its reader) and send it.
+// zerobuffer-bridge send: read a local buffer (the bridge creates it, as its reader), or subscribe
+// to a local topic, and send it.
 #include <unistd.h>
 
 #include "commands.h"
@@ -6,12 +7,6 @@
 #include "live_figures.h"
 
 namespace zbbridge {
-namespace {
-zerobuffer::bridge::Sender* g_sender = nullptr;
-void stop_sender() {
-    if (g_sender != nullptr) g_sender->request_stop();
-}
-}  // namespace
 
 int cmd_send(int argc, char** argv) {
     zbtool::ArgParser parser("zerobuffer-bridge", "send",
@@ -40,18 +35,10 @@ int cmd_send(int argc, char** argv) {
     options.buffer.payload_size = parser.get_size("ring-size");
     options.buffer.metadata_size = parser.get_size("metadata-size");
     options.zero_copy = !parser.has("copy");
-    const FiguresFormat format = parser.has("quiet") ? FiguresFormat::none
-                                 : parser.has("json") ? FiguresFormat::json : FiguresFormat::text;
+    const FiguresFormat format = figures_format(parser.has("quiet"), parser.has("json"));
     return run_supervised("send", reclaim, [&] {
-        zerobuffer::bridge::Sender sender(name, options);
-        g_sender = &sender;
-        set_stop_handler(&stop_sender);
-        LiveFigures figures([&] { return sender.stats(); }, "send " + name, format);
-        sender.run();
-        set_stop_handler(nullptr);
-        figures.stop();
-        g_sender = nullptr;
-        return kExitOk;
+        using zerobuffer::bridge::Sender;
+        return serve<Sender>([&] { return Sender(name, options); }, "send " + name, format);
     });
 }
 

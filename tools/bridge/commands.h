@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 
+#include "live_figures.h"
+
 namespace zbbridge {
 
 inline constexpr int kExitOk = 0;
@@ -24,5 +26,29 @@ int cmd_keygen(int argc, char** argv);
 int run_supervised(const std::string& command, const std::string& reclaim, const std::function<int()>& work);
 // Called (async-signal-safe) by the worker's SIGINT/SIGTERM handler.
 void set_stop_handler(void (*stop)());
+
+namespace detail {
+template <class Bridge>
+inline Bridge* g_bridge = nullptr;
+template <class Bridge>
+void stop_bridge() {
+    if (g_bridge<Bridge> != nullptr) g_bridge<Bridge>->request_stop();
+}
+}  // namespace detail
+
+// The worker's work for `send` and `recv`: runs the Sender or Receiver made by `make` until
+// SIGINT/SIGTERM, printing its figures (labelled `label`) once a second and at the end.
+template <class Bridge, class Make>
+int serve(Make&& make, const std::string& label, FiguresFormat format) {
+    Bridge bridge = make();
+    detail::g_bridge<Bridge> = &bridge;
+    set_stop_handler(&detail::stop_bridge<Bridge>);
+    LiveFigures figures([&] { return bridge.stats(); }, label, format);
+    bridge.run();
+    set_stop_handler(nullptr);
+    figures.stop();
+    detail::g_bridge<Bridge> = nullptr;
+    return kExitOk;
+}
 
 }  // namespace zbbridge

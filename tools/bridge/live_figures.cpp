@@ -69,4 +69,8 @@ void LiveFigures::stop() {
     std::fflush(stderr);
 }
 
+FiguresFormat figures_format(bool quiet, bool json) {
+    return quiet ? FiguresFormat::none : json ? FiguresFormat::json : FiguresFormat::text;
+}
+
 }  // namespace zbbridge

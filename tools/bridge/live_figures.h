@@ -43,4 +43,7 @@ private:
     std::thread thread_;
 };
 
+// --quiet: none; --json: json; else text.
+FiguresFormat figures_format(bool quiet, bool json);
+
 }  // namespace zbbridge
