@@ -7,7 +7,10 @@
 #   2. bench_topics: publish cost against subscriber count (1, 2, 4, 8) for 64 B and 3,110,400 B
 #      frames beside a plain Writer, and the discovery latency of a new subscriber (docs/topics.md);
 #   3. the Google Benchmark programs bench_throughput (single-process ping),
-#      bench_duplex_roundtrip and bench_scenarios, with short measuring times.
+#      bench_duplex_roundtrip and bench_scenarios, with short measuring times;
+#   4. bridge_bench, when the ZeroMQ bridge is built: the bridge beside plain ZeroMQ PUSH/PULL
+#      over loopback and a veth pair (throughput ratios, latency p50/p99, sending CPU per frame;
+#      docs/bridge.md).
 #   BUILD_DIR        build directory (default: <repo>/build)
 #   BENCH_MIN_TIME   Google Benchmark min time per case in seconds (default 0.2)
 #   JOBS             parallel build jobs (default: nproc)
@@ -46,4 +49,10 @@ for name in "${google_benchmarks[@]}"; do
   echo "== $name"
   "$build_dir/benchmarks/$name" --benchmark_min_time="${BENCH_MIN_TIME:-0.2}" "${google_args[@]}" || status=$?
 done
+if cmake --build "$build_dir" --target bridge_bench -j "${JOBS:-$(nproc)}" >/dev/null 2>&1; then
+  echo "== bridge_bench"
+  "$build_dir/benchmarks/bridge_bench" || status=$?
+else
+  echo "== bridge_bench: not built (the ZeroMQ bridge needs libzmq3-dev)"
+fi
 exit $status

@@ -7,9 +7,12 @@ set -euo pipefail
 # python3-dev: headers for the zerobuffer-native extension (python/) when python3 is the system one.
 # libboost-dev: the header-only Boost.Interprocess message_queue that bench_side_by_side compares
 # with (the library itself does not use Boost).
+# libzmq3-dev, cppzmq-dev: the optional ZeroMQ bridge (zerobuffer::bridge, zerobuffer-bridge);
+# iproute2: its tests join two network namespaces with a veth pair (ip netns, ip link).
 packages=(
   build-essential cmake ninja-build pkg-config
   libfmt-dev libgtest-dev libbenchmark-dev libboost-dev
+  libzmq3-dev cppzmq-dev iproute2
   python3 python3-venv python3-pip python3-dev
   "$@"
 )

@@ -21,4 +21,10 @@ ZEROBUFFER_API void set_log_level(LogLevel level);
 ZEROBUFFER_API LogLevel log_level() noexcept;
 ZEROBUFFER_API const char* to_string(LogLevel level) noexcept;
 
+// True if a message of `level` would be emitted now. Any thread; never blocks.
+[[nodiscard]] ZEROBUFFER_API bool log_enabled(LogLevel level) noexcept;
+// Emits `message` through the sink if `level` is enabled: for components built on the library
+// (the ZeroMQ bridge) that log through the same sink. Any thread; never throws.
+ZEROBUFFER_API void log_message(LogLevel level, std::string_view message) noexcept;
+
 }  // namespace zerobuffer

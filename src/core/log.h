@@ -7,12 +7,11 @@
 
 namespace zerobuffer::detail {
 
-bool log_enabled(LogLevel level) noexcept;
 void log_emit(LogLevel level, std::string_view message);
 
 template <class... Args>
 void log(LogLevel level, fmt::format_string<Args...> format, Args&&... args) {
-    if (log_enabled(level)) log_emit(level, fmt::format(format, std::forward<Args>(args)...));
+    if (zerobuffer::log_enabled(level)) log_emit(level, fmt::format(format, std::forward<Args>(args)...));
 }
 
 }  // namespace zerobuffer::detail

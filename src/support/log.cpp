@@ -62,9 +62,18 @@ void set_log_level(LogLevel level) { state().level.store(level, std::memory_orde
 
 LogLevel log_level() noexcept { return state().level.load(std::memory_order_relaxed); }
 
-namespace detail {
-
 bool log_enabled(LogLevel level) noexcept { return level != LogLevel::off && level >= log_level(); }
+
+void log_message(LogLevel level, std::string_view message) noexcept {
+    if (!log_enabled(level)) return;
+    try {
+        detail::log_emit(level, message);
+    } catch (...) {
+        // Logging never turns into an error of the caller.
+    }
+}
+
+namespace detail {
 
 void log_emit(LogLevel level, std::string_view message) {
     // A sink that logs from inside itself gets standard error for that nested message instead
