@@ -7,8 +7,13 @@ foreach(var ZB_MODE ZB_SOURCE_DIR ZB_BUILD_DIR ZB_TESTS_DIR ZB_WORK_DIR ZB_GENER
     message(FATAL_ERROR "run_install_test.cmake: ${var} is not set")
   endif()
 endforeach()
-if(NOT ZB_CONFIG)
-  set(ZB_CONFIG Release)
+# ZB_CONFIG is the build's configuration, empty when it was configured without a build type
+# (`cmake -S . -B build`). Such a tree must be installed without --config: `--config Release`
+# would skip its export file (zerobuffer-targets-noconfig.cmake) and leave an imported target
+# without a location. Consumers default to Release.
+set(consumer_config ${ZB_CONFIG})
+if(NOT consumer_config)
+  set(consumer_config Release)
 endif()
 file(REMOVE_RECURSE ${ZB_WORK_DIR})
 file(MAKE_DIRECTORY ${ZB_WORK_DIR})
@@ -17,6 +22,15 @@ set(compiler_arg)
 if(ZB_CXX_COMPILER)
   set(compiler_arg -DCMAKE_CXX_COMPILER=${ZB_CXX_COMPILER})
 endif()
+
+# Installs the build tree `dir`, configured as `config` (may be empty), into the prefix.
+function(install_tree dir config)
+  set(config_arg)
+  if(config)
+    set(config_arg --config ${config})
+  endif()
+  step("cmake --install ${dir}" ${CMAKE_COMMAND} --install ${dir} --prefix ${prefix} ${config_arg})
+endfunction()
 
 # Runs one step; on failure removes the work directory and fails the test. OUT receives stdout.
 function(step what)
@@ -41,7 +55,7 @@ endfunction()
 function(cmake_consumer what)
   set(build ${ZB_WORK_DIR}/${what}-build)
   step("configure ${what}" ${CMAKE_COMMAND} -S ${ZB_TESTS_DIR}/consumer -B ${build} -G ${ZB_GENERATOR}
-       -DCMAKE_BUILD_TYPE=${ZB_CONFIG} ${compiler_arg} ${ARGN})
+       -DCMAKE_BUILD_TYPE=${consumer_config} ${compiler_arg} ${ARGN})
   step("build ${what}" ${CMAKE_COMMAND} --build ${build})
   step("run ${what}" ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${prefix}/lib ${build}/app OUT out)
   message(STATUS "${out}")
@@ -62,7 +76,7 @@ function(pkg_config_consumer)
 endfunction()
 
 if(ZB_MODE STREQUAL "find_package")
-  step("cmake --install" ${CMAKE_COMMAND} --install ${ZB_BUILD_DIR} --prefix ${prefix} --config ${ZB_CONFIG})
+  install_tree(${ZB_BUILD_DIR} "${ZB_CONFIG}")
   foreach(header reader.h export.h version.h)
     if(NOT EXISTS ${prefix}/include/zerobuffer/${header})
       fail("include/zerobuffer/${header} was not installed")
@@ -83,7 +97,7 @@ if(ZB_MODE STREQUAL "find_package")
     endforeach()
     set(build ${ZB_WORK_DIR}/bridge-build)
     step("configure bridge consumer" ${CMAKE_COMMAND} -S ${ZB_TESTS_DIR}/bridge_consumer -B ${build} -G ${ZB_GENERATOR}
-         -DCMAKE_BUILD_TYPE=${ZB_CONFIG} -DCMAKE_PREFIX_PATH=${prefix} ${compiler_arg})
+         -DCMAKE_BUILD_TYPE=${consumer_config} -DCMAKE_PREFIX_PATH=${prefix} ${compiler_arg})
     step("build bridge consumer" ${CMAKE_COMMAND} --build ${build})
     step("run bridge consumer" ${build}/bridge_app OUT out)
     message(STATUS "${out}")
@@ -91,18 +105,20 @@ if(ZB_MODE STREQUAL "find_package")
     fail("bridge.h was installed without the bridge")
   endif()
 elseif(ZB_MODE STREQUAL "pkg_config")
-  step("cmake --install" ${CMAKE_COMMAND} --install ${ZB_BUILD_DIR} --prefix ${prefix} --config ${ZB_CONFIG})
+  install_tree(${ZB_BUILD_DIR} "${ZB_CONFIG}")
   pkg_config_consumer()
 elseif(ZB_MODE STREQUAL "build_tree")
   cmake_consumer(build_tree -Dzerobuffer_DIR=${ZB_BUILD_DIR})
 elseif(ZB_MODE STREQUAL "shared")
   set(lib_build ${ZB_WORK_DIR}/library-build)
+  # Without a build type, as `cmake -S . -B build` leaves it: that tree must install and be
+  # found too (the other modes use the test's own build, usually Release).
   step("configure shared library" ${CMAKE_COMMAND} -S ${ZB_SOURCE_DIR} -B ${lib_build} -G ${ZB_GENERATOR}
-       -DCMAKE_BUILD_TYPE=${ZB_CONFIG} -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_LIBDIR=lib ${compiler_arg}
+       -DCMAKE_BUILD_TYPE= -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_LIBDIR=lib ${compiler_arg}
        -DZEROBUFFER_BUILD_TESTS=OFF -DZEROBUFFER_BUILD_BENCHMARKS=OFF -DZEROBUFFER_BUILD_EXAMPLES=OFF
        -DZEROBUFFER_BUILD_TOOLS=OFF -DZEROBUFFER_BUILD_BRIDGE=OFF)
   step("build shared library" ${CMAKE_COMMAND} --build ${lib_build})
-  step("install shared library" ${CMAKE_COMMAND} --install ${lib_build} --prefix ${prefix})
+  install_tree(${lib_build} "")
   file(GLOB sonames ${prefix}/lib/libzerobuffer.so.*)
   if(NOT EXISTS ${prefix}/lib/libzerobuffer.so OR NOT sonames)
     fail("libzerobuffer.so and its SOVERSION link were not installed")
@@ -125,7 +141,7 @@ elseif(ZB_MODE STREQUAL "shared")
 elseif(ZB_MODE STREQUAL "subdirectory")
   set(build ${ZB_WORK_DIR}/subdirectory-build)
   step("configure add_subdirectory consumer" ${CMAKE_COMMAND} -S ${ZB_TESTS_DIR}/subdirectory -B ${build}
-       -G ${ZB_GENERATOR} -DCMAKE_BUILD_TYPE=${ZB_CONFIG} -DZEROBUFFER_SOURCE=${ZB_SOURCE_DIR} ${compiler_arg})
+       -G ${ZB_GENERATOR} -DCMAKE_BUILD_TYPE=${consumer_config} -DZEROBUFFER_SOURCE=${ZB_SOURCE_DIR} ${compiler_arg})
   step("build add_subdirectory consumer" ${CMAKE_COMMAND} --build ${build})
   step("run add_subdirectory consumer" ${build}/app OUT out)
   string(STRIP "${out}" out)
