@@ -74,7 +74,9 @@ def test_ctrl_c_interrupts_a_blocking_call_promptly(name, call):
     with pytest.raises(KeyboardInterrupt):
         blocking()
     elapsed = time.monotonic() - t0
-    assert 0.15 < elapsed < 0.2 + 0.5, elapsed  # one 50 ms slice, with room for a loaded machine
+    # Interrupted in the slice after the signal (50 ms), long before the call's own timeout (30 s or
+    # none); the ceiling leaves room for a loaded machine.
+    assert 0.15 < elapsed < 0.2 + 2.0, elapsed
     writer.close()
     reader.close()
 
